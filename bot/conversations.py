@@ -1,0 +1,304 @@
+"""Persistence of conversations, turns, slots, ratings, tickets and handoffs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.errors import ConversationNotFound, StorageUnavailable
+from bot.tables import (
+    ConversationRow,
+    HandoffRow,
+    RatingRow,
+    TicketRow,
+    TurnRow,
+    utcnow,
+)
+
+T = TypeVar("T")
+
+
+@dataclass
+class Conversation:
+    id: int
+    channel: str
+    user_id: str
+    mode: str
+    slots: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """A turn to persist: one citizen message or one bot/system reply."""
+
+    author: str
+    text: str
+    payload: dict[str, Any] | None = None
+    external_id: str | None = None
+    intent: str | None = None
+    confidence: float | None = None
+    entry_ids: tuple[str, ...] = ()
+    answered: bool | None = None
+
+
+@dataclass(frozen=True)
+class StoredTurn:
+    id: int
+    author: str
+    text: str
+    payload: dict[str, Any] | None
+    entry_ids: tuple[str, ...]
+    created_at: dt.datetime
+
+
+def _to_conversation(row: ConversationRow) -> Conversation:
+    return Conversation(row.id, row.channel, row.user_id, row.mode, dict(row.slots or {}))
+
+
+def _to_turn(row: TurnRow) -> StoredTurn:
+    return StoredTurn(
+        row.id, row.author, row.text, row.payload, tuple(row.entry_ids or ()), row.created_at
+    )
+
+
+class ConversationStore:
+    def __init__(self, engine: Engine) -> None:
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except (OperationalError, DBAPIError) as exc:
+            raise StorageUnavailable("conversation database unavailable") from exc
+
+    def _run(self, work: Callable[[Session], T]) -> T:
+        with self._session() as session:
+            return work(session)
+
+    def open(self, channel: str, user_id: str) -> Conversation:
+        """The citizen's open conversation on this channel, created when none is open."""
+
+        def work(session: Session) -> Conversation:
+            row = session.scalars(
+                select(ConversationRow)
+                .where(ConversationRow.channel == channel, ConversationRow.user_id == user_id)
+                .where(ConversationRow.closed_at.is_(None))
+                .order_by(ConversationRow.id.desc())
+                .limit(1)
+            ).first()
+            if row is None:
+                row = ConversationRow(channel=channel, user_id=user_id, mode="bot", slots={})
+                session.add(row)
+                session.flush()
+            return _to_conversation(row)
+
+        return self._run(work)
+
+    def get(self, conversation_id: int) -> Conversation:
+        def work(session: Session) -> Conversation:
+            row = session.get(ConversationRow, conversation_id)
+            if row is None:
+                raise ConversationNotFound(conversation_id)
+            return _to_conversation(row)
+
+        return self._run(work)
+
+    def replies_to(self, conversation_id: int, external_id: str) -> list[StoredTurn] | None:
+        """The replies already given to a citizen message, or None when it is new."""
+
+        def work(session: Session) -> list[StoredTurn] | None:
+            asked = session.scalars(
+                select(TurnRow).where(
+                    TurnRow.conversation_id == conversation_id,
+                    TurnRow.external_id == external_id,
+                    TurnRow.author == "citizen",
+                )
+            ).first()
+            if asked is None:
+                return None
+            rows = session.scalars(
+                select(TurnRow).where(TurnRow.reply_to == asked.id).order_by(TurnRow.id)
+            )
+            return [_to_turn(row) for row in rows]
+
+        return self._run(work)
+
+    def record_exchange(
+        self, conversation: Conversation, inbound: TurnRecord, replies: Sequence[TurnRecord]
+    ) -> list[int]:
+        """Persist a citizen turn, its replies and the conversation state in one transaction."""
+
+        def work(session: Session) -> list[int]:
+            asked = self._add_turn(session, conversation, inbound, None)
+            ids = [self._add_turn(session, conversation, r, asked.id).id for r in replies]
+            self._save_state(session, conversation)
+            return ids
+
+        return self._run(work)
+
+    def record_turns(self, conversation: Conversation, turns: Sequence[TurnRecord]) -> list[int]:
+        def work(session: Session) -> list[int]:
+            ids = [self._add_turn(session, conversation, t, None).id for t in turns]
+            self._save_state(session, conversation)
+            return ids
+
+        return self._run(work)
+
+    @staticmethod
+    def _add_turn(
+        session: Session, conversation: Conversation, turn: TurnRecord, reply_to: int | None
+    ) -> TurnRow:
+        row = TurnRow(
+            conversation_id=conversation.id,
+            author=turn.author,
+            channel=conversation.channel,
+            text=turn.text,
+            payload=turn.payload,
+            external_id=turn.external_id,
+            reply_to=reply_to,
+            intent=turn.intent,
+            confidence=turn.confidence,
+            entry_ids=list(turn.entry_ids),
+            answered=turn.answered,
+        )
+        session.add(row)
+        session.flush()
+        return row
+
+    @staticmethod
+    def _save_state(session: Session, conversation: Conversation) -> None:
+        row = session.get(ConversationRow, conversation.id)
+        if row is None:
+            raise ConversationNotFound(conversation.id)
+        row.mode = conversation.mode
+        row.slots = dict(conversation.slots)
+        row.updated_at = utcnow()
+
+    def history(self, conversation_id: int, after: int = 0, limit: int = 200) -> list[StoredTurn]:
+        def work(session: Session) -> list[StoredTurn]:
+            rows = session.scalars(
+                select(TurnRow)
+                .where(TurnRow.conversation_id == conversation_id, TurnRow.id > after)
+                .order_by(TurnRow.id)
+                .limit(limit)
+            )
+            return [_to_turn(row) for row in rows]
+
+        return self._run(work)
+
+    def turn(self, turn_id: int) -> tuple[int, StoredTurn] | None:
+        def work(session: Session) -> tuple[int, StoredTurn] | None:
+            row = session.get(TurnRow, turn_id)
+            return None if row is None else (row.conversation_id, _to_turn(row))
+
+        return self._run(work)
+
+    def rate_turn(self, conversation_id: int, turn: StoredTurn, helpful: bool) -> int:
+        """Store helpful / not helpful for each entry the answer used; returns rows written."""
+
+        def work(session: Session) -> int:
+            entries: Sequence[str | None] = turn.entry_ids or (None,)
+            for entry_id in entries:
+                session.add(
+                    RatingRow(
+                        conversation_id=conversation_id,
+                        turn_id=turn.id,
+                        entry_id=entry_id,
+                        kind="helpful",
+                        value=1 if helpful else 0,
+                    )
+                )
+            return len(entries)
+
+        return self._run(work)
+
+    def rate_conversation(self, conversation_id: int, value: int, comment: str | None) -> None:
+        """The five-level 好差评 satisfaction rating (5 = 非常满意 ... 1 = 非常不满意)."""
+
+        def work(session: Session) -> None:
+            session.add(
+                RatingRow(
+                    conversation_id=conversation_id,
+                    kind="satisfaction",
+                    value=value,
+                    comment=comment,
+                )
+            )
+
+        self._run(work)
+
+    def create_ticket(
+        self, conversation_id: int, matter: str, place: str | None, phone: str | None
+    ) -> str:
+        def work(session: Session) -> str:
+            row = TicketRow(
+                number="pending",
+                conversation_id=conversation_id,
+                matter=matter,
+                place=place,
+                phone=phone,
+                phone_consent=phone is not None,
+            )
+            session.add(row)
+            session.flush()
+            row.number = f"LJ{utcnow():%Y%m%d}{row.id:06d}"
+            return row.number
+
+        return self._run(work)
+
+    def ticket(self, number: str) -> dict[str, Any] | None:
+        def work(session: Session) -> dict[str, Any] | None:
+            row = session.scalars(select(TicketRow).where(TicketRow.number == number)).first()
+            if row is None:
+                return None
+            return {
+                "number": row.number,
+                "matter": row.matter,
+                "place": row.place,
+                "phone": row.phone,
+                "status": row.status,
+                "conversation_id": row.conversation_id,
+            }
+
+        return self._run(work)
+
+    def create_handoff(self, conversation_id: int, reason: str) -> int:
+        def work(session: Session) -> int:
+            row = HandoffRow(conversation_id=conversation_id, reason=reason)
+            session.add(row)
+            session.flush()
+            return row.id
+
+        return self._run(work)
+
+    def queued_handoffs(self) -> list[dict[str, Any]]:
+        def work(session: Session) -> list[dict[str, Any]]:
+            rows = session.scalars(
+                select(HandoffRow).where(HandoffRow.status == "queued").order_by(HandoffRow.id)
+            )
+            return [
+                {"id": r.id, "conversation_id": r.conversation_id, "reason": r.reason}
+                for r in rows
+            ]
+
+        return self._run(work)
+
+    def rating_summary(self) -> dict[str, int]:
+        def work(session: Session) -> dict[str, int]:
+            rows = session.execute(
+                select(RatingRow.kind, RatingRow.value, func.count()).group_by(
+                    RatingRow.kind, RatingRow.value
+                )
+            )
+            return {f"{kind}:{value}": count for kind, value, count in rows}
+
+        return self._run(work)

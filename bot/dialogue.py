@@ -1,0 +1,230 @@
+"""The conversation core: `Bot.handle(message)` -> replies, channel-neutral.
+
+Order of precedence for a citizen message: a retry of a message already answered;
+a conversation with staff (the bot stays silent); a pending flow (choices, complaint);
+a follow-up on the last entry; then the intent router.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from bot import texts
+from bot.answers import compose_entry, compose_field
+from bot.conversations import Conversation, ConversationStore, TurnRecord
+from bot.followup import detect_field, parse_choice
+from bot.handoff import HandoffService
+from bot.messages import Choice, InboundMessage, Reply, reply_from_dict
+from bot.router import Route, Router
+from bot.ticket import TicketFlow
+from knowledge_base.models import Entry
+
+MISSES_BEFORE_HANDOFF = 2
+BACK_TO_BOT = ("返回", "退出人工", "取消人工", "不用人工了", "返回智能助手")
+
+
+class EntrySource(Protocol):
+    def get(self, entry_id: str) -> Entry: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    conversation_id: int
+    replies: tuple[Reply, ...]
+    turn_ids: tuple[int, ...] = ()
+    duplicate: bool = False
+
+
+@dataclass
+class _Turn:
+    """What one message produced, before it is persisted."""
+
+    replies: list[Reply] = field(default_factory=list)
+    intent: str | None = None
+    confidence: float | None = None
+    entry_ids: list[str] = field(default_factory=list)
+    answered: bool | None = None
+
+
+class Bot:
+    def __init__(
+        self,
+        conversations: ConversationStore,
+        router: Router,
+        entries: EntrySource,
+        handoff: HandoffService,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        self._conversations = conversations
+        self._router = router
+        self._entries = entries
+        self._handoff = handoff
+        self._today = today
+        self._tickets = TicketFlow(conversations)
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], threading.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        self._locks_guard = threading.Lock()
+
+    def _lock_for(self, msg: InboundMessage) -> threading.Lock:
+        with self._locks_guard:
+            key = (msg.channel, msg.user_id)
+            lock = self._locks.get(key)
+            if lock is None:
+                lock = threading.Lock()
+                self._locks[key] = lock
+            return lock
+
+    def handle(self, msg: InboundMessage) -> Outcome:
+        lock = self._lock_for(msg)  # one message per citizen at a time: dedup and slots
+        with lock:
+            return self._handle(msg)
+
+    def _handle(self, msg: InboundMessage) -> Outcome:
+        conversation = self._conversations.open(msg.channel, msg.user_id)
+        if msg.external_id:
+            earlier = self._conversations.replies_to(conversation.id, msg.external_id)
+            if earlier is not None:
+                replies = tuple(reply_from_dict(t.payload or {"text": t.text}) for t in earlier)
+                ids = tuple(t.id for t in earlier)
+                return Outcome(conversation.id, replies, ids, duplicate=True)
+        if msg.region:
+            conversation.slots["region"] = msg.region
+        turn = self._respond(conversation, msg.text)
+        inbound = TurnRecord(
+            "citizen", msg.text, external_id=msg.external_id, intent=turn.intent,
+            confidence=turn.confidence,
+        )
+        records = [self._record(reply, turn) for reply in turn.replies]
+        ids = self._conversations.record_exchange(conversation, inbound, records)
+        replies = tuple(
+            replace(r, meta={**r.meta, "turn_id": i}) for r, i in zip(turn.replies, ids)
+        )
+        return Outcome(conversation.id, replies, tuple(ids))
+
+    @staticmethod
+    def _record(reply: Reply, turn: _Turn) -> TurnRecord:
+        meta = {"intent": turn.intent, "confidence": turn.confidence, "entry_ids": turn.entry_ids}
+        reply = replace(reply, meta={**meta, **reply.meta})
+        return TurnRecord(
+            "bot", reply.text, payload=reply.to_dict(), intent=turn.intent,
+            confidence=turn.confidence, entry_ids=tuple(turn.entry_ids), answered=turn.answered,
+        )
+
+    def _respond(self, conversation: Conversation, text: str) -> _Turn:
+        if conversation.mode in ("queued", "human"):
+            return self._with_staff(conversation, text)
+        pending = conversation.slots.get("pending")
+        if pending and pending.get("type") == "ticket":
+            return _Turn([self._tickets.advance(conversation, text)], intent="complaint_suggestion")
+        if text.startswith("/entry "):
+            return self._answer_entry(conversation, text.removeprefix("/entry ").strip())
+        if pending and pending.get("type") == "choices":
+            picked = parse_choice(text, [c["title"] for c in pending["options"]])
+            if picked is not None:
+                return self._answer_entry(conversation, pending["options"][picked]["id"])
+        follow = self._follow_up(conversation, text)
+        if follow is not None:
+            return follow
+        return self._route(conversation, text)
+
+    def _with_staff(self, conversation: Conversation, text: str) -> _Turn:
+        if text.strip() in BACK_TO_BOT and conversation.mode == "queued":
+            conversation.mode = "bot"
+            return _Turn([Reply(texts.HANDOFF_LEFT)], intent="back_to_bot")
+        return _Turn([], intent="to_staff")  # staff see it in the console; the bot stays silent
+
+    def _follow_up(self, conversation: Conversation, text: str) -> _Turn | None:
+        last = conversation.slots.get("last_entry")
+        if not last:
+            return None
+        if text.strip() == texts.REPLACEMENT_HINT and conversation.slots.get("replacement"):
+            return self._answer_entry(conversation, conversation.slots["replacement"])
+        key = detect_field(text)
+        if key is None:
+            return None
+        entry = self._entries.get(last)
+        reply = compose_field(entry, key)
+        if reply is None:
+            reply = Reply(texts.FOLLOW_UP_MISSING.format(title=entry.title))
+        return _Turn([reply], intent="follow_up", entry_ids=[entry.id], answered=True)
+
+    def _answer_entry(self, conversation: Conversation, entry_id: str) -> _Turn:
+        entry = self._entries.get(entry_id)
+        replacement = None
+        if entry.policy is not None and entry.policy.replaced_by:
+            replacement = self._entries.get(entry.policy.replaced_by)
+        reply = compose_entry(entry, self._today(), replacement)
+        slots = conversation.slots
+        slots.pop("pending", None)
+        slots["last_entry"] = entry.id
+        slots["replacement"] = replacement.id if replacement else None
+        slots["misses"] = 0
+        return _Turn([reply], intent="ask_kb", entry_ids=[entry.id], answered=True)
+
+    def _route(self, conversation: Conversation, text: str) -> _Turn:
+        route = self._router.route(text)
+        turn = self._dispatch(conversation, text, route)
+        turn.intent = turn.intent or route.intent
+        turn.confidence = route.confidence
+        return turn
+
+    def _dispatch(self, conversation: Conversation, text: str, route: Route) -> _Turn:
+        if route.action == "answer":
+            return self._answer_entry(conversation, route.entry_ids[0])
+        if route.action == "clarify":
+            return self._offer(conversation, texts.CLARIFY, route, answered=True)
+        if route.action == "ticket":
+            return _Turn([self._tickets.start(conversation, text)])
+        if route.action == "handoff":
+            self._handoff.queue(conversation, "requested")
+            return _Turn([Reply(texts.HANDOFF_QUEUED)])
+        if route.action == "not_found":
+            return self._miss(conversation, route)
+        conversation.slots["misses"] = 0
+        return _Turn([Reply(route.canned or texts.CHITCHAT)])
+
+    def _offer(self, conversation: Conversation, lead: str, route: Route, answered: bool) -> _Turn:
+        options = [{"id": i, "title": t} for i, t in zip(route.entry_ids, route.titles)]
+        conversation.slots["pending"] = {"type": "choices", "options": options}
+        lines = [lead] + [f"{n}. {o['title']}" for n, o in enumerate(options, 1)]
+        choices = tuple(Choice(o["title"], f"/entry {o['id']}") for o in options)
+        return _Turn(
+            [Reply("\n".join(lines), choices=choices)],
+            entry_ids=list(route.entry_ids), answered=answered,
+        )
+
+    def _miss(self, conversation: Conversation, route: Route) -> _Turn:
+        misses = int(conversation.slots.get("misses", 0)) + 1
+        conversation.slots["misses"] = misses
+        if misses >= MISSES_BEFORE_HANDOFF:
+            conversation.slots["misses"] = 0
+            self._handoff.queue(conversation, "unanswered")
+            return _Turn([Reply(texts.HANDOFF_AFTER_MISSES)], answered=False)
+        if route.entry_ids:
+            return self._offer(conversation, texts.DID_YOU_MEAN, route, answered=False)
+        return _Turn([Reply(texts.NOT_FOUND)], answered=False)
+
+
+def rasa_messages(recipient: str, replies: Sequence[Reply]) -> list[dict[str, Any]]:
+    """Rasa REST-channel response: one object per reply."""
+    out: list[dict[str, Any]] = []
+    for reply in replies:
+        item: dict[str, Any] = {"recipient_id": recipient, "text": reply.text}
+        if reply.choices:
+            item["buttons"] = [{"title": c.title, "payload": c.payload} for c in reply.choices]
+        item["custom"] = {
+            "intent": reply.meta.get("intent"),
+            "confidence": reply.meta.get("confidence"),
+            "entry_ids": reply.meta.get("entry_ids", []),
+            "turn_id": reply.meta.get("turn_id"),
+            "citations": [c.__dict__ for c in reply.citations],
+            "card": reply.to_dict()["card"],
+        }
+        out.append(item)
+    return out

@@ -1,0 +1,96 @@
+"""Recognise follow-ups that refer to the last answer: field questions and choice picks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+# Field key -> patterns citizens use when asking about that field of the last entry.
+FIELD_PATTERNS: dict[str, tuple[str, ...]] = {
+    "materials": (
+        "材料", "带什么", "带啥", "带哪些", "准备什么", "准备啥", "准备哪些",
+        "要什么证", "需要什么", "需要啥", "需要哪些", "要啥", "资料", "证件",
+    ),
+    "location": (
+        "在哪", "哪里办", "哪儿办", "去哪", "地点", "地址", "窗口", "办公时间",
+        "几点", "上班时间", "哪个部门", "到哪",
+    ),
+    "time_limit": ("多久", "几天", "多长时间", "时限", "多少天", "什么时候能拿", "什么时候好", "要多长"),
+    "fee": ("要钱", "收费", "费用", "多少钱", "免费", "花钱", "收钱", "几块钱", "工本费", "交钱"),
+    "phone": ("电话", "联系方式", "热线", "怎么联系"),
+    "online": ("网上", "线上", "在线", "手机上", "app", "小程序", "网办", "不用跑"),
+    "steps": ("流程", "步骤", "程序", "怎么办理", "怎么弄", "怎么操作", "手续"),
+    "eligibility": ("条件", "谁可以", "谁能", "资格", "对象", "符合", "能不能办"),
+    "basis": ("依据", "法规", "法律"),
+    "effective_on": ("什么时候施行", "什么时候开始", "何时施行", "生效", "施行"),
+    "expires_on": ("有效期", "什么时候到期", "失效", "到期"),
+    "doc_number": ("文号",),
+    "original": ("原文",),
+    "details": ("详情", "全文", "全部", "详细", "具体内容", "更多"),
+}
+
+# Words that carry no topic of their own; what remains after removing them and the
+# field pattern tells a follow-up ("要带什么材料") from a new question ("护照要带什么材料").
+_FILLER = re.compile(
+    r"[\s\d，。！？、,.!?~～…：:；;“”\"'（）()]|请问|那个|这个|那|这|还|还有|我|要|得|需|的|吗|呢|啊|呀|吧|"
+    r"么|嘛|了|都|是|在|可以|能|不能|可不可以|办|办理|去|用|一下|一般|大概|具体|需要|哪些|什么|啥|有|"
+    r"没有|多|个|怎么|如何|谢谢|您好|你好|告诉|知道|想|问|下|些|查看|看|给|回复|说说"
+)
+
+MAX_FOLLOW_UP_CHARS = 30
+
+
+def detect_field(text: str) -> str | None:
+    """The field a short follow-up asks about, or None when it is not a pure follow-up."""
+    if len(text) > MAX_FOLLOW_UP_CHARS:
+        return None
+    lowered = text.lower()
+    for key, patterns in FIELD_PATTERNS.items():
+        for pattern in patterns:
+            if pattern in lowered:
+                rest = _FILLER.sub("", lowered.replace(pattern, ""))
+                if len(rest) <= 2:
+                    return key
+    return None
+
+
+_ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "1": 1, "2": 2, "3": 3, "①": 1, "②": 2, "③": 3}
+_CHOICE = re.compile(r"^(?:选|选择|要|看)?\s*(?:第)?\s*([一二两三123①②③])\s*(?:个|项|条|号)?\s*[。.!！]?$")
+
+
+def parse_choice(text: str, titles: Sequence[str]) -> int | None:
+    """Index (0-based) of the option a reply picks: "1", "第二个", "选3" or a title."""
+    stripped = text.strip()
+    match = _CHOICE.match(stripped)
+    if match:
+        number = _ORDINALS[match.group(1)]
+        return number - 1 if number <= len(titles) else None
+    for index, title in enumerate(titles):
+        if stripped and (stripped == title or (len(stripped) >= 4 and stripped in title)):
+            return index
+    return None
+
+
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}-?\d{7,8})(?!\d)")
+
+
+def parse_phone(text: str) -> str | None:
+    compact = text.replace(" ", "")
+    for pattern in (_MOBILE, _LANDLINE):
+        match = pattern.search(compact)
+        if match:
+            return match.group(1)
+    return None
+
+
+SKIP_WORDS = ("跳过", "不用", "不需要", "不方便", "不留", "没有", "算了", "无")
+CANCEL_WORDS = ("取消", "不说了", "不投诉了", "退出")
+
+
+def is_skip(text: str) -> bool:
+    return any(word in text for word in SKIP_WORDS) and len(text) <= 10
+
+
+def is_cancel(text: str) -> bool:
+    return any(word in text for word in CANCEL_WORDS) and len(text) <= 10

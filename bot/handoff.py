@@ -1,0 +1,39 @@
+"""Handing a conversation from the bot to staff, and back.
+
+The bot decides *when* (a request, or two unanswered questions in a row); the staff
+console (its own package) decides *who*. Channels implement `OutboundSender` so staff
+replies reach the citizen on whatever channel the conversation came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from bot.conversations import Conversation, ConversationStore
+from bot.messages import Reply
+
+HandoffListener = Callable[[Conversation, str], None]
+
+
+class OutboundSender(Protocol):
+    """Delivers replies that did not originate from a citizen's request (staff replies)."""
+
+    async def send(self, conversation: Conversation, replies: Sequence[Reply]) -> None: ...
+
+
+class HandoffService:
+    def __init__(self, conversations: ConversationStore) -> None:
+        self._conversations = conversations
+        self._listeners: list[HandoffListener] = []
+
+    def subscribe(self, listener: HandoffListener) -> None:
+        self._listeners.append(listener)
+
+    def queue(self, conversation: Conversation, reason: str) -> int:
+        """Put the conversation in the staff queue; the caller persists the mode change."""
+        conversation.mode = "queued"
+        handoff_id = self._conversations.create_handoff(conversation.id, reason)
+        for listener in self._listeners:
+            listener(conversation, reason)
+        return handoff_id

@@ -1,0 +1,89 @@
+"""Channel-neutral messages: what a citizen sends and what the bot answers.
+
+Channels (WeChat, web chat, REST) translate to and from these; the dialogue core
+never sees a channel's wire format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+MAX_MESSAGE_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    channel: str  # "rest", "wechat", "webchat", "cli"
+    user_id: str  # channel-scoped citizen id (openid, widget token subject, REST sender)
+    text: str
+    external_id: str | None = None  # the channel's message id, for deduplication
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A numbered option the citizen can answer with its number or title."""
+
+    title: str
+    payload: str  # what the bot receives when the option is chosen
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    entry_id: str
+    title: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class CardField:
+    label: str
+    value: str
+    primary: bool = True  # primary fields lead; the rest can be collapsed
+
+
+@dataclass(frozen=True)
+class Card:
+    title: str
+    fields: tuple[CardField, ...]
+    entry_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    choices: tuple[Choice, ...] = ()
+    card: Card | None = None
+    links: tuple[Link, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)  # intent, confidence, entry ids, turn id
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def reply_from_dict(data: dict[str, Any]) -> Reply:
+    """Rebuild a stored reply (the inverse of `Reply.to_dict`)."""
+    card_data = data.get("card")
+    card = None
+    if card_data:
+        card = Card(
+            title=card_data["title"],
+            entry_id=card_data.get("entry_id"),
+            fields=tuple(CardField(**f) for f in card_data.get("fields", ())),
+        )
+    return Reply(
+        text=data.get("text", ""),
+        choices=tuple(Choice(**c) for c in data.get("choices", ())),
+        card=card,
+        links=tuple(Link(**link) for link in data.get("links", ())),
+        citations=tuple(Citation(**c) for c in data.get("citations", ())),
+        meta=dict(data.get("meta", {})),
+    )

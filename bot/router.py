@@ -1,0 +1,119 @@
+"""Route a message: the intent model says what kind of message it is, retrieval says
+whether the knowledge base can answer it, and together they choose an action."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot import texts
+
+ASK_INTENTS = frozenset({"ask_service_guide", "ask_policy"})
+CANNED = {
+    "greet": texts.GREET,
+    "thanks": texts.THANKS,
+    "goodbye": texts.GOODBYE,
+    "affirm": texts.AFFIRM,
+    "deny": texts.DENY,
+    "chitchat": texts.CHITCHAT,
+    "out_of_scope": texts.OUT_OF_SCOPE,
+}
+# Below this confidence a small-talk label does not stop a knowledge-base answer
+# that retrieval is confident about ("你好，社保卡丢了咋办").
+SMALL_TALK_FIRM = 0.75
+
+
+class Hit(Protocol):
+    entry_id: str
+    title: str
+    score: float
+
+
+class SearchOutcome(Protocol):
+    @property
+    def hits(self) -> Sequence[Hit]: ...
+
+    @property
+    def confident(self) -> bool: ...
+
+
+class Retriever(Protocol):
+    def search(self, query: str, k: int = 5) -> SearchOutcome: ...
+
+
+class Prediction(Protocol):
+    def to_rasa(self, text: str) -> dict[str, Any]: ...
+
+
+class Classifier(Protocol):
+    def parse(self, text: str) -> Prediction: ...
+
+
+@dataclass(frozen=True)
+class Route:
+    action: str  # answer / clarify / not_found / ticket / handoff / canned
+    intent: str
+    confidence: float
+    entry_ids: tuple[str, ...] = ()
+    titles: tuple[str, ...] = ()
+    canned: str | None = None
+
+
+class Router:
+    def __init__(
+        self,
+        classifier: Classifier,
+        retriever: Retriever,
+        clarify_margin: float = 0.03,
+        suggest_floor: float = 0.3,
+        max_choices: int = 3,
+    ) -> None:
+        self._classifier = classifier
+        self._retriever = retriever
+        self._margin = clarify_margin
+        self._floor = suggest_floor
+        self._max_choices = max_choices
+
+    def route(self, text: str) -> Route:
+        parsed = self._classifier.parse(text).to_rasa(text)
+        intent = str(parsed["intent"]["name"])
+        confidence = float(parsed["intent"]["confidence"])
+        if intent == "request_human":
+            return Route("handoff", intent, confidence)
+        if intent == "complaint_suggestion":
+            return Route("ticket", intent, confidence)
+        if intent in CANNED and (confidence >= SMALL_TALK_FIRM or len(text) <= 4):
+            return Route("canned", intent, confidence, canned=CANNED[intent])
+        return self._search(text, intent, confidence)
+
+    def _search(self, text: str, intent: str, confidence: float) -> Route:
+        result = self._retriever.search(text, k=5)
+        hits = list(result.hits)
+        if not result.confident or not hits:
+            if intent in CANNED:
+                return Route("canned", intent, confidence, canned=CANNED[intent])
+            weak = [h for h in hits if h.score >= self._floor][: self._max_choices]
+            return self._with_hits("not_found", intent, confidence, weak)
+        close = [h for h in hits if hits[0].score - h.score < self._margin]
+        close = _distinct(close)[: self._max_choices]
+        if len(close) > 1:
+            return self._with_hits("clarify", intent, confidence, close)
+        return self._with_hits("answer", intent, confidence, hits[:1])
+
+    @staticmethod
+    def _with_hits(action: str, intent: str, confidence: float, hits: Sequence[Hit]) -> Route:
+        return Route(
+            action, intent, confidence,
+            entry_ids=tuple(h.entry_id for h in hits), titles=tuple(h.title for h in hits),
+        )
+
+
+def _distinct(hits: Sequence[Hit]) -> list[Hit]:
+    seen: set[str] = set()
+    out = []
+    for hit in hits:
+        if hit.entry_id not in seen:
+            seen.add(hit.entry_id)
+            out.append(hit)
+    return out
