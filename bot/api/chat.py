@@ -1,0 +1,81 @@
+"""Rasa REST-channel compatible chat, feedback and ratings."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from bot import texts
+from bot.api.deps import ServicesDep
+from bot.dialogue import rasa_messages
+from bot.messages import InboundMessage
+
+router = APIRouter(prefix="/api", tags=["chat"])
+
+
+class ChatRequest(BaseModel):
+    sender: str = Field(min_length=1, max_length=128)
+    message: str = Field(max_length=100_000)
+    message_id: str | None = Field(default=None, max_length=128)
+
+
+class FeedbackRequest(BaseModel):
+    turn_id: int
+    helpful: bool
+
+
+class RatingRequest(BaseModel):
+    sender: str = Field(min_length=1, max_length=128)
+    value: int = Field(ge=1, le=5)  # 5 非常满意 ... 1 非常不满意
+    comment: str | None = Field(default=None, max_length=1000)
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters (keep newlines) and surrounding whitespace."""
+    kept = (c for c in text if c == "\n" or unicodedata.category(c)[0] != "C")
+    return "".join(kept).strip()
+
+
+def has_words(text: str) -> bool:
+    return any(unicodedata.category(c)[0] in "LN" for c in text)
+
+
+@router.post("/chat")
+async def chat(body: ChatRequest, services: ServicesDep) -> list[dict[str, Any]]:
+    text = clean_text(body.message)
+    if len(text) > services.max_message_chars:
+        raise HTTPException(
+            413, detail=f"消息太长了，请控制在{services.max_message_chars}字以内"
+        )
+    if not text:
+        return [{"recipient_id": body.sender, "text": texts.EMPTY_MESSAGE}]
+    if not has_words(text):
+        return [{"recipient_id": body.sender, "text": texts.SYMBOLS_ONLY}]
+    msg = InboundMessage("rest", body.sender, text, external_id=body.message_id)
+    outcome = await run_in_threadpool(services.bot.handle, msg)
+    return rasa_messages(body.sender, outcome.replies)
+
+
+@router.post("/feedback")
+async def feedback(body: FeedbackRequest, services: ServicesDep) -> dict[str, Any]:
+    found = await run_in_threadpool(services.conversations.turn, body.turn_id)
+    if found is None or found[1].author != "bot":
+        raise HTTPException(404, detail="找不到这条回答")
+    conversation_id, turn = found
+    rows = await run_in_threadpool(
+        services.conversations.rate_turn, conversation_id, turn, body.helpful
+    )
+    return {"ok": True, "entries": list(turn.entry_ids), "rows": rows}
+
+
+@router.post("/rating")
+async def rating(body: RatingRequest, services: ServicesDep) -> dict[str, Any]:
+    conversation = await run_in_threadpool(services.conversations.open, "rest", body.sender)
+    await run_in_threadpool(
+        services.conversations.rate_conversation, conversation.id, body.value, body.comment
+    )
+    return {"ok": True, "conversation_id": conversation.id}

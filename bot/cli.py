@@ -1,0 +1,195 @@
+"""`python -m bot`: serve, knowledge-base import/export, index, intents, ask, search, eval, bench.
+
+Every command honours BOT_DATA_DIR (and the other BOT_ settings) through `Settings`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from settings import Settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from server import create_app
+
+    host, port = args.host or settings.host, args.port or settings.port
+    print(f"问政助手 starting on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    print(f"  try: curl -s http://{host}:{port}/api/chat -d '{{\"sender\":\"u1\",\"message\":\"身份证丢了怎么补办\"}}'")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    return 0
+
+
+def cmd_kb(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge_base.errors import ImportFailed
+    from knowledge_base.importers import export_file, import_file
+    from knowledge_base.store import KnowledgeBaseStore
+    from server import open_database
+
+    store = KnowledgeBaseStore(open_database(settings))
+    if args.kb_command == "export":
+        count = export_file(store, Path(args.file))
+        print(f"exported {count} entries to {args.file}")
+        return 0
+    try:
+        report = import_file(store, Path(args.file), "cli", replace=args.replace, strict=args.strict)
+    except ImportFailed as exc:
+        print(f"import failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
+          f"errors {len(report.errors)}")
+    for error in report.errors:
+        print(f"  line {error.line}: {error.id or '-'}: {error.reason}", file=sys.stderr)
+    return 0 if not report.errors else 2
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from server import build_index, open_database
+    from knowledge_base.store import KnowledgeBaseStore
+
+    store = KnowledgeBaseStore(open_database(settings))
+    index = build_index(settings, store, rebuild=True, progress=True)
+    print(f"index rebuilt: {index.size} entries")
+    return 0
+
+
+def cmd_intents(args: argparse.Namespace, settings: Settings) -> int:
+    from server import build_classifier
+
+    build_classifier(settings, force=True)
+    print(f"intent model trained from {settings.nlu_path}")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.dialogue import rasa_messages
+    from bot.messages import InboundMessage
+    from server import build_services
+
+    services = build_services(settings)
+    outcome = services.bot.handle(InboundMessage("cli", args.sender, args.text))
+    messages = rasa_messages(args.sender, outcome.replies)
+    if args.json:
+        _print_json(messages)
+    for message in [] if args.json else messages:
+        print(message["text"])
+        for n, button in enumerate(message.get("buttons", []), 1):
+            print(f"  [{n}] {button['title']}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge_base.store import KnowledgeBaseStore
+    from server import build_index, open_database
+
+    index = build_index(settings, KnowledgeBaseStore(open_database(settings)))
+    result = index.retriever.search(args.query, args.k)
+    rows = [{"id": h.entry_id, "title": h.title, "kind": h.kind, "score": round(h.score, 4),
+             "current": h.current} for h in result.hits]
+    if args.json:
+        _print_json({"query": args.query, "confident": result.confident, "results": rows})
+        return 0
+    print(f"confident: {result.confident}")
+    for row in rows:
+        print(f"{row['score']:.3f}  {row['id']}  {row['title']}")
+    return 0
+
+
+def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:
+    from server import build_classifier
+
+    parsed = build_classifier(settings).parse(args.text).to_rasa(args.text)
+    if args.json:
+        _print_json(parsed)
+    else:
+        for item in parsed["intent_ranking"][:5]:
+            print(f"{item['confidence']:.3f}  {item['name']}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import evaluation
+
+    return evaluation.run(args, settings)
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import benchmark
+
+    return benchmark.run(args, settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="问政助手 command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    kb = sub.add_parser("kb", help="import or export the knowledge base")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    imp = kb_sub.add_parser("import", help="import .jsonl/.json/.yaml/.csv/.xlsx")
+    imp.add_argument("file")
+    imp.add_argument("--replace", action="store_true", help="replace the whole knowledge base")
+    imp.add_argument("--strict", action="store_true", help="write nothing if any row is bad")
+    exp = kb_sub.add_parser("export", help="export by the file's extension")
+    exp.add_argument("file")
+    index = sub.add_parser("index", help="search index")
+    index.add_argument("index_command", choices=["rebuild"])
+    intents = sub.add_parser("intents", help="intent model")
+    intents.add_argument("intents_command", choices=["train"])
+    ask = sub.add_parser("ask", help="ask the assistant one question")
+    ask.add_argument("text")
+    ask.add_argument("--sender", default="cli")
+    ask.add_argument("--json", action="store_true")
+    search = sub.add_parser("search", help="search the knowledge base")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=5)
+    search.add_argument("--json", action="store_true")
+    parse = sub.add_parser("parse", help="classify a message (Rasa parse format)")
+    parse.add_argument("text")
+    parse.add_argument("--json", action="store_true")
+    _add_eval(sub)
+    bench = sub.add_parser("bench", help="latency, throughput, memory and build time")
+    bench.add_argument("--shared", default="../shared/eval")
+    bench.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
+    return parser
+
+
+def _add_eval(sub: Any) -> None:
+    ev = sub.add_parser("eval", help="evaluate retrieval and intents")
+    ev_sub = ev.add_subparsers(dest="eval_command", required=True)
+    ret = ev_sub.add_parser("retrieval")
+    ret.add_argument("--kb", required=True)
+    ret.add_argument("--queries", required=True)
+    ret.add_argument("--json", action="store_true")
+    itn = ev_sub.add_parser("intents")
+    itn.add_argument("--data", required=True)
+    itn.add_argument("--json", action="store_true")
+    both = ev_sub.add_parser("all", help="the dev set and our own sets, one table")
+    both.add_argument("--shared", default="../shared/eval")
+    both.add_argument("--json", action="store_true")
+
+
+HANDLERS: dict[str, Handler] = {
+    "serve": cmd_serve, "kb": cmd_kb, "index": cmd_index, "intents": cmd_intents,
+    "ask": cmd_ask, "search": cmd_search, "parse": cmd_parse, "eval": cmd_eval,
+    "bench": cmd_bench,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return HANDLERS[args.command](args, Settings())

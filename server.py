@@ -1,0 +1,154 @@
+"""The FastAPI application: `create_app(settings)` wires stores, models and routes.
+
+This is the only module that reads `Settings`; every other piece takes constructor
+arguments so tests can build it on `tmp_path`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine, text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot.api import chat, health, kb, search
+from bot.api.deps import Services
+from bot.conversations import ConversationStore
+from bot.dialogue import Bot
+from bot.errors import StorageUnavailable
+from bot.handoff import HandoffService
+from bot.router import Router
+from bot.tables import BotBase
+from intents.model import load_or_train
+from knowledge_base.content_loader import load_content_dir
+from knowledge_base.db import create_engine_for, migrate, sqlite_url
+from knowledge_base.errors import StoreUnavailable
+from knowledge_base.store import KnowledgeBaseStore
+from retrieval.embed import load_embedder
+from retrieval.indexer import KnowledgeIndex
+from settings import Settings
+
+log = logging.getLogger("wenzheng")
+
+MAX_BODY_BYTES = 1_000_000
+
+
+def open_database(settings: Settings) -> Engine:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine_for(settings.database_url or sqlite_url(settings.data_dir))
+    migrate(engine)
+    return engine
+
+
+def seed_demo_content(store: KnowledgeBaseStore, settings: Settings) -> None:
+    if settings.load_demo_content and store.count() == 0:
+        entries = load_content_dir(settings.content_dir)
+        report = store.upsert_many(entries, "demo-content")
+        log.info("loaded demo content: %s", report)
+
+
+def connect_index(store: KnowledgeBaseStore, index: KnowledgeIndex) -> None:
+    """Keep the search index in step with every committed edit."""
+
+    def on_change(action: str, entry_id: str, entry: Any) -> None:
+        if entry is None or action == "delete":
+            index.remove(entry_id)
+        else:
+            index.upsert(entry)
+
+    store.subscribe(on_change)
+
+
+def build_services(settings: Settings) -> Services:
+    engine = open_database(settings)
+    store = KnowledgeBaseStore(engine)
+    seed_demo_content(store, settings)
+    embedder = load_embedder(settings.embedding_model)
+    index = KnowledgeIndex(settings.data_dir / "index", embedder)
+    index.sync(store.iter_all(), progress=None)
+    connect_index(store, index)
+    classifier = load_or_train(settings.nlu_path, settings.data_dir / "intents", embedder)
+    conversations = ConversationStore(engine)
+    handoff = HandoffService(conversations)
+    router = Router(classifier, index.retriever)
+    bot = Bot(conversations, router, store, handoff)
+
+    def ping() -> None:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    return Services(
+        kb=store, index=index, classifier=classifier, bot=bot, conversations=conversations,
+        api_token=settings.api_token.get_secret_value() if settings.api_token else None,
+        max_message_chars=settings.max_message_chars, ping_database=ping,
+    )
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "detail": message}, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", exc)
+        return _error(503, "service_unavailable", "服务暂时不可用（数据库连接中断），请稍后再试")
+
+    async def invalid(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()
+        ]
+        return JSONResponse(
+            {"error": "invalid_request", "detail": "请求格式不正确", "errors": errors},
+            status_code=422,
+        )
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return JSONResponse(
+            {"error": "http_error", "detail": exc.detail},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return _error(500, "internal_error", "服务暂时出现问题，请稍后再试")
+
+    app.add_exception_handler(StorageUnavailable, unavailable)
+    app.add_exception_handler(StoreUnavailable, unavailable)
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)
+
+
+def install_body_limit(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Any:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return _error(413, "payload_too_large", "请求内容太大")
+        return await call_next(request)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """The app; pass `services` to reuse already-built ones (tests, benchmarks)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.services = services or build_services(settings)
+        yield
+
+    app = FastAPI(title="问政助手 API", version="0.1.0", lifespan=lifespan)
+    install_error_handlers(app)
+    install_body_limit(app)
+    for module in (chat, search, kb, health):
+        app.include_router(module.router)
+    return app

