@@ -7,6 +7,7 @@ arguments so tests can build it on `tmp_path`.
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,7 +25,6 @@ from bot.dialogue import Bot
 from bot.errors import StorageUnavailable
 from bot.handoff import HandoffService
 from bot.router import Router
-from bot.tables import BotBase
 from intents.model import load_or_train
 from knowledge_base.content_loader import load_content_dir
 from knowledge_base.db import create_engine_for, migrate, sqlite_url
@@ -65,15 +65,46 @@ def connect_index(store: KnowledgeBaseStore, index: KnowledgeIndex) -> None:
     store.subscribe(on_change)
 
 
+def build_index(
+    settings: Settings,
+    store: KnowledgeBaseStore,
+    rebuild: bool = False,
+    progress: bool = False,
+    embedder: Any = None,
+) -> KnowledgeIndex:
+    """The search index, brought in step with the store (only changed text is embedded)."""
+    embedder = embedder or load_embedder(settings.embedding_model)
+    index = KnowledgeIndex(settings.data_dir / "index", embedder)
+    report = print_progress if progress else None
+    if rebuild:
+        index.build(store.iter_all(), progress=report)
+    else:
+        index.sync(store.iter_all(), progress=report)
+    return index
+
+
+def build_classifier(settings: Settings, force: bool = False, embedder: Any = None) -> Any:
+    embedder = embedder or load_embedder(settings.embedding_model)
+    model_dir = settings.data_dir / "intents"
+    if force and model_dir.exists():
+        shutil.rmtree(model_dir)
+    return load_or_train(settings.nlu_path, model_dir, embedder)
+
+
+def print_progress(done: int, total: int, rate: float, eta: float) -> None:
+    print(f"\r  indexed {done}/{total}  {rate:.0f}/s  ~{eta:.0f}s left", end="", flush=True)
+    if done >= total:
+        print()
+
+
 def build_services(settings: Settings) -> Services:
     engine = open_database(settings)
     store = KnowledgeBaseStore(engine)
     seed_demo_content(store, settings)
     embedder = load_embedder(settings.embedding_model)
-    index = KnowledgeIndex(settings.data_dir / "index", embedder)
-    index.sync(store.iter_all(), progress=None)
+    index = build_index(settings, store, progress=True, embedder=embedder)
     connect_index(store, index)
-    classifier = load_or_train(settings.nlu_path, settings.data_dir / "intents", embedder)
+    classifier = build_classifier(settings, embedder=embedder)
     conversations = ConversationStore(engine)
     handoff = HandoffService(conversations)
     router = Router(classifier, index.retriever)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.errors import ConversationNotFound, StorageUnavailable
+from knowledge_base.db import write_engine
 from bot.tables import (
     ConversationRow,
     HandoffRow,
@@ -70,7 +71,9 @@ def _to_turn(row: TurnRow) -> StoredTurn:
 
 class ConversationStore:
     def __init__(self, engine: Engine) -> None:
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # Writers take SQLite's lock at BEGIN: a read-then-write transaction would
+        # otherwise fail with "database is locked" when another writer got in between.
+        self._sessions = sessionmaker(write_engine(engine), expire_on_commit=False)
 
     @contextmanager
     def _session(self) -> Iterator[Session]:

@@ -43,7 +43,7 @@ class TurnRow(BotBase):
     text: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     external_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    reply_to: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reply_to: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     intent: Mapped[str | None] = mapped_column(String(64), nullable=True)
     confidence: Mapped[float | None] = mapped_column(nullable=True)
     entry_ids: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -43,7 +43,9 @@ class RevisionNotFound(EntryNotFound):
 
 
 class EntryConflict(KnowledgeBaseError):
-    def __init__(self, entry_id: str, message: str, current_version: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, entry_id: str | None = None, current_version: int | None = None
+    ) -> None:
         super().__init__(message)
         self.entry_id = entry_id
         self.current_version = current_version

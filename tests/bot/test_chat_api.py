@@ -1,0 +1,144 @@
+"""The citizen's path through POST /api/chat, on the real stack."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import httpx
+
+_senders = itertools.count()
+
+
+def new_sender() -> str:
+    return f"citizen-{next(_senders)}"
+
+
+async def say(client: httpx.AsyncClient, sender: str, message: str, **extra: Any) -> list[dict]:
+    response = await client.post("/api/chat", json={"sender": sender, "message": message, **extra})
+    assert response.status_code == 200, response.text
+    body: list[dict] = response.json()
+    return body
+
+
+async def test_id_card_question_answers_with_materials_steps_and_source(client):
+    sender = new_sender()
+    replies = await say(client, sender, "身份证丢了怎么补办")
+    assert len(replies) == 1
+    reply = replies[0]
+    assert reply["recipient_id"] == sender
+    assert reply["custom"]["entry_ids"] == ["guide-id-card-reissue"]
+    assert "申请材料" in reply["text"] and "办理流程" in reply["text"]
+    assert reply["custom"]["citations"][0]["entry_id"] == "guide-id-card-reissue"
+    assert reply["custom"]["intent"] in ("ask_kb", "ask_service_guide", "ask_policy")
+    labels = [f["label"] for f in reply["custom"]["card"]["fields"]]
+    assert labels[:2] == ["申请材料", "办理流程"]
+
+
+async def test_follow_up_answers_from_the_same_guide(client):
+    sender = new_sender()
+    await say(client, sender, "身份证丢了怎么补办")
+    replies = await say(client, sender, "要带什么材料")
+    assert replies[0]["custom"]["entry_ids"] == ["guide-id-card-reissue"]
+    assert "申请材料" in replies[0]["text"]
+    assert "办理流程" not in replies[0]["text"]
+    fee = await say(client, sender, "要钱吗")
+    assert "收费标准" in fee[0]["text"]
+
+
+async def test_request_human_queues_and_bot_goes_silent(client, services):
+    sender = new_sender()
+    replies = await say(client, sender, "转人工")
+    assert "人工" in replies[0]["text"]
+    conversation = services.conversations.open("rest", sender)
+    assert conversation.mode == "queued"
+    assert any(h["conversation_id"] == conversation.id for h in services.conversations.queued_handoffs())
+    assert await say(client, sender, "你好，有人吗") == []
+    history = services.conversations.history(conversation.id)
+    assert history[-1].text == "你好，有人吗" and history[-1].author == "citizen"
+    back = await say(client, sender, "返回")
+    assert "继续" in back[0]["text"]
+    assert services.conversations.open("rest", sender).mode == "bot"
+
+
+async def test_complaint_creates_a_ticket_with_number(client, services):
+    sender = new_sender()
+    first = await say(client, sender, "我要投诉，我们小区门口的路灯坏了两个月了一直没人修，晚上特别黑")
+    assert "哪里" in first[0]["text"]
+    second = await say(client, sender, "滨江区江畔花园小区北门")
+    assert "手机" in second[0]["text"]
+    done = await say(client, sender, "13800138000")
+    text = done[0]["text"]
+    assert "编号" in text
+    number = text.split("编号：")[1][:16]
+    ticket = services.conversations.ticket(number)
+    assert ticket is not None
+    assert "路灯" in ticket["matter"]
+    assert ticket["place"] == "滨江区江畔花园小区北门"
+    assert ticket["phone"] == "13800138000"
+
+
+async def test_complaint_can_skip_optional_fields(client, services):
+    sender = new_sender()
+    await say(client, sender, "我想提个建议")
+    await say(client, sender, "建议市民中心周六下午也开放，上班族工作日没时间去")
+    await say(client, sender, "跳过")
+    done = await say(client, sender, "不需要")
+    number = done[0]["text"].split("编号：")[1][:16]
+    ticket = services.conversations.ticket(number)
+    assert ticket["place"] is None and ticket["phone"] is None
+
+
+async def test_greeting_and_thanks_are_short_and_warm(client):
+    sender = new_sender()
+    hello = await say(client, sender, "你好")
+    assert hello[0]["custom"]["intent"] == "greet"
+    assert "助手" in hello[0]["text"]
+    thanks = await say(client, sender, "谢谢你")
+    assert thanks[0]["custom"]["intent"] == "thanks"
+    assert thanks[0]["custom"]["entry_ids"] == []
+
+
+async def test_out_of_scope_says_what_the_bot_covers(client):
+    replies = await say(client, new_sender(), "帮我订一张明天去上海的机票")
+    assert replies[0]["custom"]["entry_ids"] == []
+    assert "服务范围" in replies[0]["text"] or "政务" in replies[0]["text"]
+
+
+async def test_two_unanswered_questions_in_a_row_hand_off(client, services):
+    sender = new_sender()
+    await say(client, sender, "我家楼下那只流浪猫的疫苗本去哪里补打印")
+    second = await say(client, sender, "火星移民签证的排期表在哪个窗口领取")
+    assert "人工" in second[0]["text"]
+    assert services.conversations.open("rest", sender).mode == "queued"
+
+
+async def test_retry_with_same_message_id_gets_the_same_reply_once(client, services):
+    sender = new_sender()
+    first = await say(client, sender, "公积金怎么提取", message_id="m-1")
+    again = await say(client, sender, "公积金怎么提取", message_id="m-1")
+    assert first == again
+    conversation = services.conversations.open("rest", sender)
+    citizen_turns = [t for t in services.conversations.history(conversation.id) if t.author == "citizen"]
+    assert len(citizen_turns) == 1
+
+
+async def test_feedback_is_stored_against_the_entry(client, services):
+    sender = new_sender()
+    replies = await say(client, sender, "身份证丢了怎么补办")
+    turn_id = replies[0]["custom"]["turn_id"]
+    response = await client.post("/api/feedback", json={"turn_id": turn_id, "helpful": True})
+    assert response.status_code == 200
+    assert response.json()["entries"] == ["guide-id-card-reissue"]
+    missing = await client.post("/api/feedback", json={"turn_id": 10**9, "helpful": False})
+    assert missing.status_code == 404
+
+
+async def test_satisfaction_rating_is_validated_and_stored(client, services):
+    sender = new_sender()
+    await say(client, sender, "你好")
+    bad = await client.post("/api/rating", json={"sender": sender, "value": 6})
+    assert bad.status_code == 422
+    ok = await client.post("/api/rating", json={"sender": sender, "value": 5, "comment": "很方便"})
+    assert ok.status_code == 200
+    assert services.conversations.rating_summary().get("satisfaction:5", 0) >= 1
