@@ -1,0 +1,101 @@
+"""Chinese text normalisation and tokenisation for the sparse (BM25) index.
+
+`ChineseTokenizer` owns a private `jieba.Tokenizer`, so the domain user dictionary
+and synonym terms never leak into other users of the global jieba instance.
+Normalisation folds what citizens type into one form: full-width ASCII to
+half-width, traditional to simplified Chinese, lower case.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import jieba
+from opencc import OpenCC
+
+DATA_DIR = Path(__file__).parent / "data"
+USERDICT_PATH = DATA_DIR / "userdict.txt"
+STOPWORDS_PATH = DATA_DIR / "stopwords.txt"
+SYNONYMS_PATH = DATA_DIR / "synonyms.txt"
+
+# Full-width ASCII block (U+FF01..U+FF5E) sits 0xFEE0 above its half-width twin.
+_FULL_TO_HALF = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_FULL_TO_HALF[0x3000] = 0x20  # ideographic space
+_CONTENT_RE = re.compile(r"[0-9a-z\u3400-\u9fff]")
+
+logging.getLogger("jieba").setLevel(logging.WARNING)  # jieba prints its dict build at DEBUG
+
+
+def read_lines(path: Path) -> list[str]:
+    """Non-empty lines of a data file, `#` comments dropped."""
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text("utf-8").splitlines())
+    return [line for line in lines if line]
+
+
+def read_synonyms(path: Path) -> dict[str, str]:
+    """Map every term of a synonym group to the group's first (canonical) term."""
+    mapping: dict[str, str] = {}
+    for line in read_lines(path):
+        terms = line.split()
+        for term in terms:
+            mapping.setdefault(term.lower(), terms[0].lower())
+    return mapping
+
+
+class ChineseTokenizer:
+    """Normalise, cut with jieba, drop stopwords and fold synonyms to one term.
+
+    `search_mode` uses jieba's search cut, which also emits the words inside a
+    long compound (驾驶证 inside 机动车驾驶证) so partial matches still score.
+    """
+
+    def __init__(
+        self,
+        userdict: Path | None = USERDICT_PATH,
+        stopwords: Path | None = STOPWORDS_PATH,
+        synonyms: Path | None = SYNONYMS_PATH,
+        search_mode: bool = True,
+    ) -> None:
+        self._opencc = OpenCC("t2s")
+        self._synonyms = read_synonyms(synonyms) if synonyms else {}
+        self._stopwords = frozenset(self.normalize(w) for w in read_lines(stopwords)) if stopwords else frozenset()
+        self._search_mode = search_mode
+        self._jieba = jieba.Tokenizer()
+        self._lock = threading.Lock()
+        self._load_words(read_lines(userdict) if userdict else [])
+
+    def _load_words(self, lines: Iterable[str]) -> None:
+        self._jieba.initialize()
+        for line in lines:
+            word, *rest = line.split()
+            freq = int(rest[0]) if rest and rest[0].isdigit() else None
+            self._jieba.add_word(self.normalize(word), freq)
+        for term in self._synonyms:
+            self._jieba.add_word(term)
+
+    def normalize(self, text: str) -> str:
+        """Half-width, simplified, lower-case form of `text`."""
+        half = text.translate(_FULL_TO_HALF)
+        return self._opencc.convert(half).lower()
+
+    def tokenize(self, text: str) -> list[str]:
+        """Content tokens of `text`, synonyms folded to their canonical term."""
+        normal = self.normalize(text)
+        cut = self._jieba.cut_for_search if self._search_mode else self._jieba.cut
+        tokens = []
+        for token in cut(normal):
+            token = token.strip()
+            if token and token not in self._stopwords and _CONTENT_RE.search(token):
+                tokens.append(self._synonyms.get(token, token))
+        return tokens
+
+    def add_words(self, words: Iterable[str]) -> None:
+        """Teach the cutter extra terms (for example an entry's keywords)."""
+        with self._lock:
+            for word in words:
+                if len(word) > 1:
+                    self._jieba.add_word(self.normalize(word))
