@@ -80,9 +80,7 @@ def load_content_dir(path: str | Path) -> list[EntryCreate]:
     directory = Path(path)
     if not directory.is_dir():
         raise ContentError(f"content directory not found: {directory}")
-    files = sorted(
-        p for p in directory.iterdir() if p.is_file() and p.suffix in CONTENT_SUFFIXES
-    )
+    files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in CONTENT_SUFFIXES)
     entries: list[EntryCreate] = []
     for file in files:
         entries.extend(load_content_file(file))

@@ -11,8 +11,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
+
+from pydantic import ValidationError
+from sqlalchemy import exc as sa_exc
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -73,3 +81,37 @@ class ImportFailed(KnowledgeBaseError):
 
 class StoreUnavailable(KnowledgeBaseError):
     pass
+
+
+def translate_db_errors(method: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Raise StoreUnavailable where the database cannot be reached (refused, gone, locked)."""
+
+    @functools.wraps(method)
+    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return method(*args, **kwargs)
+        except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
+                sa_exc.TimeoutError) as exc:
+            message = f"knowledge-base database unavailable: {db_reason(exc)}"
+            raise StoreUnavailable(message) from exc
+        except sa_exc.DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            raise StoreUnavailable(f"knowledge-base database went away: {db_reason(exc)}") from exc
+
+    return guarded
+
+
+def db_reason(exc: sa_exc.SQLAlchemyError) -> str:
+    """The driver's first line, without SQLAlchemy's SQL dump and help link."""
+    message = str(getattr(exc, "orig", None) or exc).strip()
+    return message.splitlines()[0] if message else type(exc).__name__
+
+
+def describe_validation(exc: ValidationError) -> str:
+    """A pydantic error as one plain line: `title: String should have at least 1 character`."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        parts.append(f"{where}: {error['msg']}" if where else error["msg"])
+    return "; ".join(parts)

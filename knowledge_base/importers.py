@@ -23,9 +23,9 @@ import openpyxl
 import yaml
 from pydantic import ValidationError
 
-from knowledge_base.errors import ImportFailed, KnowledgeBaseError, RowError
+from knowledge_base.errors import ImportFailed, KnowledgeBaseError, RowError, describe_validation
 from knowledge_base.models import EntryCreate, EntryKind
-from knowledge_base.store import KnowledgeBaseStore, describe_validation
+from knowledge_base.store import KnowledgeBaseStore
 
 COLUMNS = ("id", "kind", "title", "text", "questions", "keywords", "tags", "department",
            "region", "status", "source_url", "guide", "policy")

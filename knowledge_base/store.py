@@ -17,10 +17,10 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Engine, Select, Text, cast, func, or_, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
@@ -30,14 +30,19 @@ from knowledge_base.errors import (
     EntryNotFound,
     InvalidEntry,
     RevisionNotFound,
-    StoreUnavailable,
+    db_reason,
+    describe_validation,
+    translate_db_errors,
 )
 from knowledge_base.models import Entry, EntryCreate, EntryKind, EntryStatus, EntryUpdate, Revision
 from knowledge_base.tables import (
     EntryRow,
     RevisionRow,
     entry_from_row,
+    filter_entries,
+    last_versions,
     revision_from_row,
+    rows_by_id,
     snapshot_of,
     write_content,
 )
@@ -49,9 +54,9 @@ Listener = Callable[[str, str, Entry | None], None]
 
 WRITE_LOCK_KEY = 7_210_002  # pg_advisory_xact_lock key of knowledge-base writes
 MAX_PAGE = 1_000
-_BATCH = 500  # ids per IN (...) query, rows per iter_all round trip
+_BATCH = 500  # rows per iter_all round trip
 _EVENTS = "kb_events"
-_P = ParamSpec("_P")
+_CONTENT_FIELDS = frozenset(EntryCreate.model_fields)
 _T = TypeVar("_T")
 
 
@@ -80,24 +85,6 @@ class Change:
         return self.action == "delete"
 
 
-def _db_errors(method: Callable[_P, _T]) -> Callable[_P, _T]:
-    """Raise StoreUnavailable when the database cannot be reached; HTTP maps it to 503."""
-
-    @functools.wraps(method)
-    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _T:
-        try:
-            return method(*args, **kwargs)
-        except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
-                sa_exc.TimeoutError) as exc:
-            raise StoreUnavailable(f"knowledge-base database unavailable: {_reason(exc)}") from exc
-        except sa_exc.DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise StoreUnavailable(f"knowledge-base database went away: {_reason(exc)}") from exc
-            raise
-
-    return guarded
-
-
 class KnowledgeBaseStore:
     """Entries by stable id, with full history. Thread-safe; touches the database lazily."""
 
@@ -109,12 +96,12 @@ class KnowledgeBaseStore:
 
     # Reads
 
-    @_db_errors
+    @translate_db_errors
     def get(self, entry_id: str) -> Entry:
         with Session(self._engine) as session:
             return entry_from_row(_require(session, entry_id))
 
-    @_db_errors
+    @translate_db_errors
     def list(
         self,
         kind: EntryKind | str | None = None,
@@ -127,19 +114,19 @@ class KnowledgeBaseStore:
         questions or keywords."""
         if offset < 0 or not 1 <= limit <= MAX_PAGE:
             raise ValueError(f"need offset >= 0 and 1 <= limit <= {MAX_PAGE}")
-        stmt = _filtered(select(EntryRow), kind, status, query)
+        stmt = filter_entries(select(EntryRow), kind, status, query)
         with Session(self._engine) as session:
             rows = session.scalars(stmt.order_by(EntryRow.id).offset(offset).limit(limit))
             return [entry_from_row(row) for row in rows]
 
-    @_db_errors
+    @translate_db_errors
     def count(
         self,
         kind: EntryKind | str | None = None,
         status: EntryStatus | str | None = None,
         query: str | None = None,
     ) -> int:
-        stmt = _filtered(select(func.count()).select_from(EntryRow), kind, status, query)
+        stmt = filter_entries(select(func.count()).select_from(EntryRow), kind, status, query)
         with Session(self._engine) as session:
             return session.scalar(stmt) or 0
 
@@ -150,7 +137,7 @@ class KnowledgeBaseStore:
             yield from batch
             after = batch[-1].id
 
-    @_db_errors
+    @translate_db_errors
     def revisions(self, entry_id: str) -> builtins.list[Revision]:
         """The history of `entry_id`, oldest first, kept after a delete; [] for unknown ids."""
         stmt = select(RevisionRow).where(RevisionRow.entry_id == entry_id)
@@ -158,7 +145,7 @@ class KnowledgeBaseStore:
             rows = session.scalars(stmt.order_by(RevisionRow.version))
             return [revision_from_row(row) for row in rows]
 
-    @_db_errors
+    @translate_db_errors
     def changes_after(self, seq: int = 0, limit: int = MAX_PAGE) -> builtins.list[Change]:
         """Writes committed after `seq`, oldest first; pass the last `seq` seen next time."""
         stmt = select(RevisionRow).where(RevisionRow.id > seq).order_by(RevisionRow.id)
@@ -166,7 +153,7 @@ class KnowledgeBaseStore:
             rows = session.scalars(stmt.limit(limit))
             return [Change(r.id, r.entry_id, r.action, r.version, r.created_at) for r in rows]
 
-    @_db_errors
+    @translate_db_errors
     def last_change_seq(self) -> int:
         """Read this before a full rebuild, then follow `changes_after` from it."""
         with Session(self._engine) as session:
@@ -174,7 +161,7 @@ class KnowledgeBaseStore:
 
     # Writes: each one a transaction, each entry it touches a revision
 
-    @_db_errors
+    @translate_db_errors
     def create(self, entry: EntryCreate, author: str) -> Entry:
         content, author = _content(entry), _author(author)
 
@@ -185,7 +172,7 @@ class KnowledgeBaseStore:
 
         return self._write(work)
 
-    @_db_errors
+    @translate_db_errors
     def update(
         self, entry_id: str, patch: EntryUpdate, author: str, expected_version: int | None = None
     ) -> Entry:
@@ -194,18 +181,22 @@ class KnowledgeBaseStore:
 
         def work(session: Session) -> Entry:
             row = _require(session, entry_id, expected_version)
-            content = _content({**snapshot_of(entry_from_row(row)), **patch.model_dump(exclude_unset=True)})
+            changes = patch.model_dump(exclude_unset=True)
+            content = _content({**snapshot_of(entry_from_row(row)), **changes})
             return _apply(session, row, content, "update", author) or entry_from_row(row)
 
         return self._write(work)
 
-    @_db_errors
+    @translate_db_errors
     def delete(self, entry_id: str, author: str, expected_version: int | None = None) -> None:
         author = _author(author)
-        self._write(lambda session: _remove(session, _require(session, entry_id, expected_version),
-                                            author))
 
-    @_db_errors
+        def work(session: Session) -> None:
+            _remove(session, _require(session, entry_id, expected_version), author)
+
+        self._write(work)
+
+    @translate_db_errors
     def restore(self, entry_id: str, version: int, author: str) -> Entry:
         """Bring back the content of `version`, as a new version; re-creates a deleted entry."""
         author = _author(author)
@@ -213,23 +204,23 @@ class KnowledgeBaseStore:
         def work(session: Session) -> Entry:
             content = _snapshot_at(session, entry_id, version)
             row = session.get(EntryRow, entry_id)
-            if row is None:
-                return _insert(session, content, "restore", author, _last_version(session, entry_id))
-            return _apply(session, row, content, "restore", author) or entry_from_row(row)
+            if row is not None:
+                return _apply(session, row, content, "restore", author) or entry_from_row(row)
+            return _insert(session, content, "restore", author, _last_version(session, entry_id))
 
         return self._write(work)
 
-    @_db_errors
+    @translate_db_errors
     def upsert_many(self, entries: Iterable[EntryCreate], author: str) -> UpsertReport:
         """Create or update each entry; identical content is left alone (no revision)."""
         contents, author = _unique(entries), _author(author)
         return self._write(lambda session: _upsert(session, contents, author))
 
-    @_db_errors
+    @translate_db_errors
     def replace_all(
         self, entries: Iterable[EntryCreate], author: str, keep: Iterable[str] = ()
     ) -> UpsertReport:
-        """Make `entries` the whole knowledge base; ids in `keep` are neither written nor deleted."""
+        """Make `entries` the whole knowledge base, except that ids in `keep` are not deleted."""
         contents, author, kept = _unique(entries), _author(author), set(keep)
         if not contents:
             raise InvalidEntry("refusing to replace the knowledge base with no entries")
@@ -238,7 +229,7 @@ class KnowledgeBaseStore:
             report = _upsert(session, contents, author)
             wanted = kept | {content.id for content in contents}
             stale = sorted(set(session.scalars(select(EntryRow.id))) - wanted)
-            rows = _rows_by_id(session, stale)
+            rows = rows_by_id(session, stale)
             for entry_id in stale:
                 _remove(session, rows[entry_id], author)
             return replace(report, deleted=len(stale))
@@ -280,11 +271,11 @@ class KnowledgeBaseStore:
                     result = work(session)
                 events = session.info.get(_EVENTS, [])
         except sa_exc.IntegrityError as exc:
-            raise EntryConflict(f"conflicting write: {_reason(exc)}") from exc
+            raise EntryConflict(f"conflicting write: {db_reason(exc)}") from exc
         self._notify(events)
         return result
 
-    @_db_errors
+    @translate_db_errors
     def _batch_after(self, after: str) -> builtins.list[Entry]:
         stmt = select(EntryRow).where(EntryRow.id > after).order_by(EntryRow.id).limit(_BATCH)
         with Session(self._engine) as session:
@@ -331,7 +322,7 @@ def _record(session: Session, row: EntryRow, action: str, author: str) -> Entry:
 
 def _upsert(session: Session, contents: Sequence[EntryCreate], author: str) -> UpsertReport:
     ids = [content.id for content in contents]
-    rows, last = _rows_by_id(session, ids), _last_versions(session, ids)
+    rows, last = rows_by_id(session, ids), last_versions(session, ids)
     outcome = Counter[str]()
     for content in contents:
         row = rows.get(content.id)
@@ -362,24 +353,7 @@ def _require(session: Session, entry_id: str, expected_version: int | None = Non
 
 def _last_version(session: Session, entry_id: str) -> int:
     """The newest revision's version, so a re-created id continues its history."""
-    return _last_versions(session, [entry_id]).get(entry_id, 0)
-
-
-def _last_versions(session: Session, ids: Sequence[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk in _chunks(ids):
-        stmt = (select(RevisionRow.entry_id, func.max(RevisionRow.version))
-                .where(RevisionRow.entry_id.in_(chunk)).group_by(RevisionRow.entry_id))
-        found.update({entry_id: version for entry_id, version in session.execute(stmt)})
-    return found
-
-
-def _rows_by_id(session: Session, ids: Sequence[str]) -> dict[str, EntryRow]:
-    rows: dict[str, EntryRow] = {}
-    for chunk in _chunks(ids):
-        rows.update({row.id: row for row in session.scalars(
-            select(EntryRow).where(EntryRow.id.in_(chunk)))})
-    return rows
+    return last_versions(session, [entry_id]).get(entry_id, 0)
 
 
 def _snapshot_at(session: Session, entry_id: str, version: int) -> EntryCreate:
@@ -393,29 +367,11 @@ def _snapshot_at(session: Session, entry_id: str, version: int) -> EntryCreate:
     return _content(revision.snapshot)
 
 
-def _filtered(
-    stmt: Select[Any], kind: str | None, status: str | None, query: str | None
-) -> Select[Any]:
-    if kind is not None:
-        stmt = stmt.where(EntryRow.kind == EntryKind(kind).value)
-    if status is not None:
-        stmt = stmt.where(EntryRow.status == EntryStatus(status).value)
-    needle = (query or "").strip()
-    if needle:
-        columns = (EntryRow.id, EntryRow.title, EntryRow.text,
-                   cast(EntryRow.questions, Text), cast(EntryRow.keywords, Text))
-        stmt = stmt.where(or_(*(column.icontains(needle, autoescape=True) for column in columns)))
-    return stmt
-
-
-# Values
-
-
 def _content(value: BaseModel | Mapping[str, Any]) -> EntryCreate:
     """Validated editable content; an `Entry` loses its version and timestamps."""
     data = value.model_dump() if isinstance(value, BaseModel) else dict(value)
     try:
-        return EntryCreate.model_validate({k: data[k] for k in EntryCreate.model_fields if k in data})
+        return EntryCreate.model_validate({k: v for k, v in data.items() if k in _CONTENT_FIELDS})
     except ValidationError as exc:
         raise InvalidEntry(describe_validation(exc)) from exc
 
@@ -437,24 +393,5 @@ def _author(author: str) -> str:
     return author
 
 
-def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(ids), _BATCH):
-        yield ids[start : start + _BATCH]
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _reason(exc: sa_exc.SQLAlchemyError) -> str:
-    message = str(getattr(exc, "orig", None) or exc).strip()
-    return message.splitlines()[0] if message else type(exc).__name__
-
-
-def describe_validation(exc: ValidationError) -> str:
-    """A pydantic error as one plain line: `title: String should have at least 1 character`."""
-    parts = []
-    for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"])
-        parts.append(f"{where}: {error['msg']}" if where else error["msg"])
-    return "; ".join(parts)

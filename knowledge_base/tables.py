@@ -7,15 +7,31 @@ the hand-written Alembic revisions, never by `create_all`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Index, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    Select,
+    String,
+    Text,
+    cast,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from knowledge_base.models import Entry, EntryCreate, EntryKind, Revision
+from knowledge_base.models import Entry, EntryCreate, EntryKind, EntryStatus, Revision
 
 ID_LENGTH = 128
+_IN_CHUNK = 500  # ids per IN (...): far below every backend's parameter limit
 _DETAIL_FIELDS = {EntryKind.GUIDE: "guide", EntryKind.POLICY: "policy"}
 
 
@@ -33,7 +49,9 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
@@ -126,3 +144,42 @@ def revision_from_row(row: RevisionRow) -> Revision:
         created_at=row.created_at,
         snapshot=row.snapshot,
     )
+
+
+def rows_by_id(session: Session, ids: Sequence[str]) -> dict[str, EntryRow]:
+    rows: dict[str, EntryRow] = {}
+    for chunk in _chunks(ids):
+        found = session.scalars(select(EntryRow).where(EntryRow.id.in_(chunk)))
+        rows.update({row.id: row for row in found})
+    return rows
+
+
+def last_versions(session: Session, ids: Sequence[str]) -> dict[str, int]:
+    """The newest revision's version per id, deleted entries included."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(ids):
+        stmt = (select(RevisionRow.entry_id, func.max(RevisionRow.version))
+                .where(RevisionRow.entry_id.in_(chunk)).group_by(RevisionRow.entry_id))
+        found.update({entry_id: version for entry_id, version in session.execute(stmt)})
+    return found
+
+
+def filter_entries(
+    stmt: Select[Any], kind: str | None, status: str | None, query: str | None
+) -> Select[Any]:
+    """`query`: a case-insensitive substring of id, title, text, questions or keywords."""
+    if kind is not None:
+        stmt = stmt.where(EntryRow.kind == EntryKind(kind).value)
+    if status is not None:
+        stmt = stmt.where(EntryRow.status == EntryStatus(status).value)
+    needle = (query or "").strip()
+    if needle:
+        columns = (EntryRow.id, EntryRow.title, EntryRow.text,
+                   cast(EntryRow.questions, Text), cast(EntryRow.keywords, Text))
+        stmt = stmt.where(or_(*(column.icontains(needle, autoescape=True) for column in columns)))
+    return stmt
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(ids), _IN_CHUNK):
+        yield ids[start : start + _IN_CHUNK]

@@ -26,7 +26,9 @@ from knowledge_base.models import (
 )
 from knowledge_base.store import KnowledgeBaseStore
 
-PG_ADMIN_URL = os.environ.get("BOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "BOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def _require_postgres() -> None:
@@ -117,7 +119,9 @@ def sample_entries() -> list[EntryCreate]:
                 steps=["网上预约", "窗口受理", "领取证件"],
                 time_limit="15个工作日",
                 fee="免费",
-                locations=[Location(name="居住地派出所", address="各区派出所", hours="周一至周五 9:00-17:00")],
+                locations=[
+                    Location(name="居住地派出所", address="各区派出所", hours="周一至周五 9:00-17:00")
+                ],
                 phone="12345",
                 online_url="https://example.gov.cn/ban",
                 legal_basis="《居住证暂行条例》",

@@ -37,7 +37,11 @@ def test_changes_after_lists_every_write_in_order(store: KnowledgeBaseStore) -> 
     store.delete("faq-1", "carol")
     changes = store.changes_after(0)
     assert [(c.entry_id, c.action, c.version) for c in changes] == [
-        ("faq-1", "create", 1), ("faq-1", "update", 2), ("faq-2", "create", 1), ("faq-1", "delete", 3)]
+        ("faq-1", "create", 1),
+        ("faq-1", "update", 2),
+        ("faq-2", "create", 1),
+        ("faq-1", "delete", 3),
+    ]
     assert [c.deleted for c in changes] == [False, False, False, True]
     assert [c.seq for c in changes] == sorted({c.seq for c in changes})
     assert store.last_change_seq() == changes[-1].seq
@@ -124,7 +128,7 @@ def test_listeners_hear_bulk_writes_but_not_unchanged_entries(
     store.subscribe(lambda action, entry_id, entry: heard.append((action, entry_id)))
     changed = samples[1].model_copy(update={"text": "额度再次调整。"})
     store.replace_all([samples[0], changed], "importer")
-    assert heard == [("import", samples[1].id)] + sorted(("delete", s.id) for s in samples[2:])
+    assert heard == [("import", samples[1].id), *sorted(("delete", s.id) for s in samples[2:])]
 
 
 def test_no_event_for_a_write_that_failed(store: KnowledgeBaseStore) -> None:

