@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -45,7 +45,7 @@ class TurnRow(BotBase):
     external_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     reply_to: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     intent: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    confidence: Mapped[float | None] = mapped_column(nullable=True)
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     entry_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     answered: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

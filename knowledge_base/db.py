@@ -17,6 +17,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, pool, text
 
+from knowledge_base.errors import translate_db_errors
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_FILE_NAME = "bot.sqlite3"
 # 5 s: longer than any single write we do, shorter than an HTTP client's patience.
@@ -65,8 +67,12 @@ def lock_writes(connection: Connection, key: int) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
+@translate_db_errors
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; cheap when it is already there."""
+    """Bring the schema to the newest revision; cheap when it is already there.
+
+    One migration at a time: a lock in this process, and the database's write lock (SQLite
+    BEGIN IMMEDIATE, a PostgreSQL advisory lock) between processes starting together."""
     with _MIGRATE_LOCK, write_engine(engine).begin() as connection:
         lock_writes(connection, MIGRATION_LOCK_KEY)
         config = alembic_config()
@@ -97,7 +103,8 @@ def _sqlite_engine(url: str) -> Engine:
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    # pysqlite's own BEGIN handling is off so that `_begin_sqlite` decides how to begin.
+    # pysqlite's own BEGIN handling is off so that `_begin_sqlite` decides how to begin
+    # (SQLAlchemy's documented recipe; so do not use isolation_level="AUTOCOMMIT" here).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

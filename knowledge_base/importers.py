@@ -108,13 +108,19 @@ def read_rows(path: str | Path) -> Iterator[RowResult]:
 def _row_result(line: int, raw: Raw) -> RowResult:
     if isinstance(raw, str):
         return RowResult(line, error=RowError(line, None, raw))
-    entry_id = _text(raw.get("id")) or None
+    entry_id = _row_id(raw)
     try:
         return RowResult(line, entry=EntryCreate.model_validate(_normalize(raw)))
     except ValidationError as exc:
         return RowResult(line, error=RowError(line, entry_id, describe_validation(exc)))
     except ValueError as exc:
         return RowResult(line, error=RowError(line, entry_id, str(exc)))
+
+
+def _row_id(raw: Mapping[str, Any]) -> str | None:
+    """The id to name in an error, if the row has a usable one."""
+    value = _canonical_keys(raw).get("id")
+    return _text(value).strip() or None if isinstance(value, str | int | float) else None
 
 
 def _normalize(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -152,7 +158,7 @@ def _blank(value: Any) -> bool:
 
 def _kind(value: Any) -> str:
     """guide / policy / faq; anything else (standard_question_only ...) is a FAQ."""
-    kind = _text(value).lower()
+    kind = _text(value).strip().lower()
     return kind if kind in set(EntryKind) else EntryKind.FAQ.value
 
 
@@ -181,9 +187,11 @@ def _nested(name: str, value: Any) -> dict[str, Any]:
 
 
 def _text(value: Any) -> str:
-    """Cell values as text: spreadsheets hand over ids like 1001 as numbers."""
+    """Scalars as text: spreadsheets hand over ids like 1001 as numbers."""
     if value is None:
         return ""
+    if isinstance(value, list | dict):
+        raise ValueError(f"expected text, got a {'list' if isinstance(value, list) else 'mapping'}")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return value if isinstance(value, str) else str(value)

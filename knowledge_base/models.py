@@ -124,7 +124,7 @@ class EntryBase(_Model):
     """Fields an editor sets; shared by create, update and public views."""
 
     kind: EntryKind = EntryKind.FAQ
-    title: str = Field(min_length=1, max_length=300)
+    title: str = Field(min_length=1, max_length=2000)
     text: str = Field(default="", max_length=50_000)  # FAQ answer / guide overview / policy 摘要
     questions: list[str] = Field(default_factory=list)  # 相似问
     keywords: list[str] = Field(default_factory=list)
@@ -163,7 +163,7 @@ class EntryUpdate(_Model):
     """A partial update: only the fields present change."""
 
     kind: EntryKind | None = None
-    title: str | None = Field(default=None, min_length=1, max_length=300)
+    title: str | None = Field(default=None, min_length=1, max_length=2000)
     text: str | None = Field(default=None, max_length=50_000)
     questions: list[str] | None = None
     keywords: list[str] | None = None

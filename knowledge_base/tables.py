@@ -70,7 +70,7 @@ class EntryRow(Base):
 
     id: Mapped[str] = mapped_column(_Id, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), index=True)
-    title: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     questions: Mapped[list[str]] = mapped_column(_Json)
     keywords: Mapped[list[str]] = mapped_column(_Json)

@@ -6,18 +6,33 @@ The app passes its own open connection in `config.attributes["connection"]`
 
 from __future__ import annotations
 
+import importlib
 from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import Connection, MetaData
 
 from knowledge_base.db import MIGRATION_LOCK_KEY, create_engine_for, lock_writes, write_engine
-from knowledge_base.tables import Base as KnowledgeBaseBase
 
-# A package with its own declarative Base appends its metadata here.
-TARGET_METADATA: list[MetaData] = [KnowledgeBaseBase.metadata]
+# Every declarative Base with tables in the bot's database, as "module:attribute"; add yours,
+# or `alembic revision --autogenerate` proposes to drop your tables.
+MODEL_BASES = (
+    "knowledge_base.tables:Base",
+    "bot.tables:BotBase",
+    "bot.channels.tables:ChannelBase",
+)
 
 config = context.config
+
+
+def target_metadata() -> list[MetaData]:
+    """The models, for the CLI's autogenerate and check; the app's upgrade on start
+    (`knowledge_base.db.migrate`) never imports them, so it never depends on today's code."""
+    if "connection" in config.attributes:
+        return []
+    bases = (importlib.import_module(module).__dict__[name]
+             for module, name in (spec.split(":") for spec in MODEL_BASES))
+    return [base.metadata for base in bases]
 
 
 def database_url() -> str:
@@ -32,7 +47,7 @@ def database_url() -> str:
 def configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=TARGET_METADATA,
+        target_metadata=target_metadata(),
         # SQLite cannot ALTER most things; batch mode copies the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
@@ -40,7 +55,7 @@ def configure(connection: Connection) -> None:
 
 
 def run_offline() -> None:
-    context.configure(url=database_url(), target_metadata=TARGET_METADATA, literal_binds=True)
+    context.configure(url=database_url(), target_metadata=target_metadata(), literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 

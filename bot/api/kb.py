@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from bot.api.deps import EditorDep, ServicesDep
-from knowledge_base.errors import EntryConflict, EntryNotFound
+from knowledge_base.errors import EntryConflict, EntryNotFound, InvalidEntry
 from knowledge_base.models import Entry, EntryCreate, EntryKind, EntryStatus, EntryUpdate
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
@@ -67,6 +67,8 @@ async def update_entry(
         raise _not_found(entry_id) from None
     except EntryConflict as exc:
         raise HTTPException(409, detail=str(exc)) from None
+    except InvalidEntry as exc:
+        raise HTTPException(422, detail=str(exc)) from None
 
 
 @router.delete("/entries/{entry_id}", status_code=204)

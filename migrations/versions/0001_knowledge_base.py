@@ -26,7 +26,7 @@ def upgrade() -> None:
         "entries",
         sa.Column("id", ID, primary_key=True),
         sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("title", sa.String(300), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("questions", JSON, nullable=False),
         sa.Column("keywords", JSON, nullable=False),

@@ -18,6 +18,7 @@ from knowledge_base.db import create_engine_for, migrate, sqlite_url
 from knowledge_base.models import (
     EntryCreate,
     EntryKind,
+    EntryStatus,
     GuideDetails,
     Location,
     Material,
@@ -83,7 +84,8 @@ def sqlite_engine(tmp_path: os.PathLike[str]) -> Iterator[Engine]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest) -> Engine:
-    return request.getfixturevalue(f"{request.param}_engine")
+    engine: Engine = request.getfixturevalue(f"{request.param}_engine")
+    return engine
 
 
 @pytest.fixture
@@ -119,9 +121,7 @@ def sample_entries() -> list[EntryCreate]:
                 steps=["网上预约", "窗口受理", "领取证件"],
                 time_limit="15个工作日",
                 fee="免费",
-                locations=[
-                    Location(name="居住地派出所", address="各区派出所", hours="周一至周五 9:00-17:00")
-                ],
+                locations=[Location(name="居住地派出所", address="各区派出所", hours="工作日")],
                 phone="12345",
                 online_url="https://example.gov.cn/ban",
                 legal_basis="《居住证暂行条例》",
@@ -134,7 +134,7 @@ def sample_entries() -> list[EntryCreate]:
             text="首套房贷款最高额度提高至120万元。\n二套房维持80万元。",
             keywords=["公积金", "贷款额度"],
             department="市住房公积金管理中心",
-            status="published",
+            status=EntryStatus.PUBLISHED,
             policy=PolicyDetails(
                 issuer="市住房公积金管理委员会",
                 doc_number="市公积金〔2024〕3号",
@@ -159,7 +159,7 @@ def sample_entries() -> list[EntryCreate]:
             questions=["小孩上户口需要什么手续？"],
             keywords=["[新生儿]", "户口, 申报"],
             tags=["户籍证件", "婚姻生育"],
-            status="draft",
+            status=EntryStatus.DRAFT,
         ),
         EntryCreate(id="faq-empty-answer", title="公租房申请条件有哪些？", text=""),
     ]

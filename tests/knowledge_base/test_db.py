@@ -43,11 +43,10 @@ def test_sqlite_url_points_into_a_created_data_dir(tmp_path: Path) -> None:
 
 
 def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(sqlite_engine: Engine) -> None:
+    pragmas = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000}
     with sqlite_engine.connect() as connection:
-        pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
-        assert pragma("journal_mode") == "wal"
-        assert pragma("foreign_keys") == 1
-        assert pragma("busy_timeout") == 5000
+        for name, expected in pragmas.items():
+            assert connection.exec_driver_sql(f"PRAGMA {name}").scalar() == expected
 
 
 def test_sqlite_engine_works_across_threads(sqlite_engine: Engine) -> None:
@@ -71,7 +70,7 @@ def test_in_memory_sqlite_is_one_shared_database() -> None:
 def test_postgres_urls_use_psycopg_and_pre_ping() -> None:
     engine = create_engine_for("postgresql://kb@127.0.0.1:5432/bot")
     assert engine.dialect.driver == "psycopg"
-    assert engine.pool._pre_ping  # type: ignore[attr-defined]
+    assert engine.pool._pre_ping
     assert create_engine_for("postgres://kb@db/bot").dialect.driver == "psycopg"
 
 

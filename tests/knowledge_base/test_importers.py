@@ -30,10 +30,11 @@ ROWS: list[dict[str, object] | str] = [
     {"id": "faq-1", "title": "重复的编号", "text": "x"},
     {"id": "坏 编号", "title": "编号不合法", "text": "x"},
     {"id": "faq-6", "title": "相似问", "text": "答", "similar_questions": ["问法一", "问法二"],
-     "keywords": "社保、医保,公积金|住房"},
+     "keywords": "社保、医保,公积金|住房", "kind": " FAQ "},
+    {"id": "faq-7", "title": ["标题不该是列表"], "text": "答"},
 ]
 JSONL = "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in ROWS)
-JSONL_ERRORS = [(5, None), (6, "faq-5"), (7, None), (8, "faq-1"), (9, "坏 编号")]
+JSONL_ERRORS = [(5, None), (6, "faq-5"), (7, None), (8, "faq-1"), (9, "坏 编号"), (11, "faq-7")]
 
 
 @pytest.fixture
@@ -72,7 +73,7 @@ def test_jsonl_rows_map_fields_and_report_errors_by_line(
     reasons = [error.reason for error in report.errors]
     assert reasons[0].startswith("invalid JSON") and "title" in reasons[1]
     assert reasons[2] == "not a JSON object" and reasons[3] == "duplicate id, first seen on line 1"
-    assert "id" in reasons[4]
+    assert "id" in reasons[4] and reasons[5] == "expected text, got a list"
     assert kb.get("faq-1").department == "市公安局出入境管理局"
     assert kb.get("faq-1").title == "护照怎么办理"  # the duplicate row did not overwrite it
     second = kb.get("faq-2")

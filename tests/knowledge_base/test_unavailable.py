@@ -104,6 +104,8 @@ def test_unopenable_sqlite_file_is_unavailable_until_it_can_be_opened(tmp_path: 
         store.create(ENTRY, "alice")
     with pytest.raises(StoreUnavailable):
         list(store.iter_all())
+    with pytest.raises(StoreUnavailable):
+        migrate(engine)  # at start-up: a clear error rather than a driver traceback
     sqlite_url(data_dir)  # the volume appears
     migrate(engine)
     assert store.create(ENTRY, "alice").version == 1

@@ -1,0 +1,37 @@
+"""What the WeChat channel says in its own voice; everything else comes from the bot."""
+
+from bot.texts import ASSISTANT_NAME
+
+WELCOME = (
+    f"您好，欢迎关注！我是{ASSISTANT_NAME}，可以帮您查办事指南、解读政策，也可以受理投诉和建议。"
+    "直接发文字或语音问我就行。"
+)
+WELCOME_SERVICES = "大家常问：{services}。直接发送事项名称即可。"
+WELCOME_ENTRY = "欢迎来到{place}！"
+SCAN_AGAIN = "欢迎来到{place}！有什么想办的事，直接发文字问我。"
+VOICE_UNCLEAR = "抱歉，没能听清您的语音。请用文字输入您的问题，比如“公积金怎么提取”。"
+IMAGE = (
+    "已收到您的图片。我暂时看不懂图片内容，请用文字描述您想办的事或遇到的问题；"
+    "如需工作人员查看，请回复“人工”。"
+)
+VIDEO = "已收到您的视频。我暂时无法查看视频，请用文字描述您的问题；如需工作人员查看，请回复“人工”。"
+LINK = "收到您分享的《{title}》。我暂时无法打开链接，请用文字说明您想咨询的问题。"
+LOCATION = "已记下您的位置：{place}。查询办事地点时会优先参考这里。请问您想办什么事？"
+UNSUPPORTED = "暂时不支持这种消息。请用文字描述您想咨询的问题。"
+TOO_LONG = "消息太长了，请控制在{limit}字以内，或分几次发送。"
+RATE_LIMITED = "您发送得有点快，请稍等一分钟再问，我会继续为您解答。"
+BUSY = "抱歉，系统正忙，暂时没能回答您的问题。请稍后再发一次，或拨打12345政务服务便民热线。"
+PICKUP_INVITE = "您的问题还在查询中，答复已为您准备。请稍后发送任意文字（比如“1”），即可收到答复。"
+PICKUP_STILL_WORKING = "还在为您查询，请稍后再发送任意文字获取答复。"
+PICKUP_LOST = "抱歉，您之前的问题没能查询完成，请再发送一次您的问题。"
+PICKUP_HEAD = "这是您之前咨询的答复：\n"
+PICKUP_NEW_QUESTION = "\n\n（如果您刚才发送的是新问题，请再发送一次。）"
+MORE_PENDING = "\n\n（内容较多，回复任意文字查看后续内容。）"
+CONTINUE_FIELDS = "……\n回复{words}查看全部内容"
+CONTINUE_DETAILS = "……\n回复“详情”查看全部内容"
+CONTINUE_LINK = "……\n完整内容请看：{link}"
+CONTINUE_PLAIN = "……\n内容较长，详细情况可拨打12345政务服务便民热线咨询。"
+CHOICES_HEAD = "回复序号即可："
+LINKS_HEAD = "相关链接："
+SOURCE = "来源："
+NOT_DELIVERED = "微信消息未送达：{reason}。市民再次发消息后会自动补发。"

@@ -1,0 +1,205 @@
+"""Answering within WeChat's window: one job per message, shared by all its retries.
+
+WeChat waits 5 s for a passive reply, then retries (3 attempts in all) and finally shows
+the citizen "该公众号暂时无法提供服务". Every copy of a message joins the same job; the job
+is answered passively when it is ready within 4.3 s. When it is not:
+
+- verified account: reply "success" and send the answer through the customer-service API
+  from the outbox when it is ready;
+- unverified account: hold the first attempts open past WeChat's 5 s so it retries, and on
+  the last attempt reply with an invitation to send any text, which then gets the answer.
+
+Decisions about a job are taken on the event loop with no await between the check and
+the mark, so a job is delivered one way only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.channels import texts
+from bot.channels.follower import Follower, FollowerStore
+from bot.channels.inbox import InboxRecord, InboxStore
+from bot.channels.outbox import Outbox
+from bot.channels.wechat_answer import Answer
+from bot.channels.wechat_inbound import WechatInbound
+from bot.channels.wechat_render import MAX_TEXT_BYTES, cut_to_bytes, size
+
+log = logging.getLogger("wenzheng.wechat")
+
+LAST_ATTEMPT = 3
+JOB_MEMORY_S = 60.0  # finished jobs stay in memory this long for late retries
+PICKUP_WAIT_S = 3.5
+
+Compute = Callable[[WechatInbound, Follower | None], Awaitable[Answer]]
+
+
+@dataclass(frozen=True)
+class Timing:
+    verified: bool
+    deadline_s: float = 4.3  # WeChat drops the connection at 5 s; keep network slack
+    hold_s: float = 5.5  # unverified, not the last attempt: answer only after WeChat gave up
+
+
+@dataclass
+class Job:
+    key: str
+    inbound: WechatInbound
+    task: asyncio.Task[Answer] | None = None
+    delivery: str | None = None  # passive / partial / outbox / pickup / silent
+    done_answer: Answer | None = None  # a job finished before a restart
+
+    def answer(self) -> Answer | None:
+        if self.done_answer is not None:
+            return self.done_answer
+        return self.task.result() if self.task is not None and self.task.done() else None
+
+
+@dataclass
+class ReplyScheduler:
+    timing: Timing
+    compute: Compute  # the answer of a new message (rate limit, pickup and dialogue included)
+    inbox: InboxStore
+    followers: FollowerStore
+    outbox: Outbox | None
+    typing: Callable[[str], Awaitable[None]] | None = None
+    _jobs: dict[str, Job] = field(default_factory=dict)
+    _background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    async def reply(self, inbound: WechatInbound, started: float) -> str | None:
+        """The passive reply text for this copy of `inbound`, or None for "success"."""
+        record = await asyncio.to_thread(self.inbox.arrive, inbound.dedup_key, inbound.openid)
+        job = self._jobs.get(record.key) or self._start(inbound, record)
+        last = self.timing.verified or record.attempts >= LAST_ATTEMPT
+        loop = asyncio.get_running_loop()
+        until = started + (self.timing.deadline_s if last else self.timing.hold_s)
+        if job.task is not None and not job.task.done():
+            await asyncio.wait({job.task}, timeout=max(until - loop.time(), 0))
+        if job.answer() is not None:
+            return self._passive(job)
+        if not last:
+            return None  # WeChat has given up on this attempt; a retry will get the answer
+        return self._defer(job)
+
+    async def pickup(self, key: str) -> tuple[tuple[str, ...], bool]:
+        """The held answer for `key` and whether the pickup is over (delivered or lost)."""
+        job = self._jobs.get(key)
+        if job is not None and job.task is not None and not job.task.done():
+            await asyncio.wait({job.task}, timeout=PICKUP_WAIT_S)
+            if not job.task.done():
+                return (texts.PICKUP_STILL_WORKING,), False
+        answer = job.answer() if job is not None else None
+        delivery = job.delivery if job is not None else None
+        if answer is None:
+            record = await asyncio.to_thread(self.inbox.get, key)
+            if record is None or record.status != "done":
+                return (texts.PICKUP_LOST,), True
+            answer, delivery = Answer(record.messages, record.conversation_id), record.delivery
+        return (answer.messages[1:] if delivery == "partial" else answer.messages), True
+
+    def _start(self, inbound: WechatInbound, record: InboxRecord) -> Job:
+        job = Job(record.key, inbound, delivery=record.delivery)
+        if record.status == "done":
+            job.done_answer = Answer(record.messages, record.conversation_id)
+        else:
+            job.task = asyncio.create_task(self._run(job))
+        self._jobs[record.key] = job
+        asyncio.get_running_loop().call_later(JOB_MEMORY_S, self._forget, job)
+        return job
+
+    def _forget(self, job: Job) -> None:
+        if job.task is not None and not job.task.done():
+            asyncio.get_running_loop().call_later(JOB_MEMORY_S, self._forget, job)
+        elif self._jobs.get(job.key) is job:
+            del self._jobs[job.key]
+
+    async def _run(self, job: Job) -> Answer:
+        try:
+            follower = await asyncio.to_thread(self.followers.get, job.inbound.openid)
+            answer = await self.compute(job.inbound, follower)
+        except Exception:
+            log.exception("answering %s failed", job.key)
+            answer = Answer((texts.BUSY,))
+        try:
+            await asyncio.to_thread(self.inbox.finish, job.key, answer.messages, answer.conversation_id)
+        except Exception:
+            log.exception("storing the answer to %s failed", job.key)
+        if job.delivery == "outbox":  # decided while we were working: send it now
+            await self._enqueue(job, answer.messages, "answer")
+        return answer
+
+    def _passive(self, job: Job) -> str | None:
+        answer = job.answer()
+        if answer is None or job.delivery in ("outbox", "pickup", "silent"):
+            return None
+        if not answer.messages:
+            self._mark(job, "silent")
+            return None
+        first, rest = answer.messages[0], answer.messages[1:]
+        if job.delivery in ("passive", "partial"):
+            return _with_more_hint(first) if job.delivery == "partial" else first
+        if not rest:
+            self._mark(job, "passive")
+            return first
+        if self.timing.verified:
+            self._mark(job, "passive")
+            self._later(self._enqueue(job, rest, "answer-more"))
+            return first
+        self._mark(job, "partial")
+        self._later(asyncio.to_thread(self.followers.set_pickup, job.inbound.openid, job.key))
+        return _with_more_hint(first)
+
+    def _defer(self, job: Job) -> str | None:
+        if job.delivery in ("outbox", "pickup", "silent", "passive", "partial"):
+            return None  # already on its way (or given) another way
+        openid = job.inbound.openid
+        if self.timing.verified:
+            self._mark(job, "outbox")
+            if self.typing is not None:
+                self._later(self.typing(openid))
+            return None
+        self._mark(job, "pickup")
+        self._later(asyncio.to_thread(self.followers.set_pickup, openid, job.key))
+        return texts.PICKUP_INVITE
+
+    def _mark(self, job: Job, delivery: str) -> None:
+        job.delivery = delivery
+        self._later(asyncio.to_thread(self.inbox.set_delivery, job.key, delivery))
+
+    async def _enqueue(self, job: Job, messages: tuple[str, ...], kind: str) -> None:
+        if self.outbox is None or not messages:
+            return
+        answer = job.answer()
+        conversation_id = answer.conversation_id if answer else None
+        ids = await asyncio.to_thread(
+            self.outbox.store.enqueue, job.inbound.openid, messages, f"{kind}:{job.key}",
+            "answer", conversation_id,
+        )
+        await self.outbox.deliver(ids)
+
+    def _later(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(_logged(work))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self) -> None:
+        """Wait for running jobs and their follow-up work (shutdown, tests)."""
+        while pending := [j.task for j in self._jobs.values() if j.task and not j.task.done()] + list(
+            self._background
+        ):
+            await asyncio.wait(pending)
+
+
+async def _logged(work: Awaitable[Any]) -> None:
+    try:
+        await work
+    except Exception:
+        log.exception("background WeChat work failed")
+
+
+def _with_more_hint(text: str) -> str:
+    return cut_to_bytes(text, MAX_TEXT_BYTES - size(texts.MORE_PENDING)) + texts.MORE_PENDING

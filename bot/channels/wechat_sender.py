@@ -1,0 +1,74 @@
+"""Staff replies to citizens on WeChat: the `OutboundSender` behind the bot's handoff seam.
+
+Staff replies go out through the customer-service message API via the outbox, which keeps
+WeChat's 48-hour window and its 5 messages per citizen message. Consecutive staff replies
+are merged into as few messages as fit (2048 bytes each) to save that quota, including
+into an earlier reply still waiting for the citizen. A reply WeChat will not take (45015,
+45047, or outside the window) is held, recorded on the conversation as not delivered with
+the reason, and sent after the citizen's next message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Engine
+
+from bot.channels import texts
+from bot.channels.follower import FollowerStore
+from bot.channels.outbox import Outbox, OutboxMessage, OutboxStore, TextSender
+from bot.channels.wechat_render import render_replies
+from bot.conversations import Conversation, ConversationStore, TurnRecord
+from bot.messages import Reply
+
+CHANNEL = "wechat"
+
+
+class DeliveryRecorder:
+    """Writes "not delivered, because ..." on the conversation, where the console shows it."""
+
+    def __init__(self, conversations: ConversationStore) -> None:
+        self._conversations = conversations
+
+    def __call__(self, message: OutboxMessage, reason: str) -> None:
+        if message.conversation_id is None:
+            return
+        # Fresh state: record_turns also saves mode and slots from the object we pass.
+        conversation = self._conversations.get(message.conversation_id)
+        note = texts.NOT_DELIVERED.format(reason=reason)
+        meta = {"delivery": "not_delivered", "reason": reason, "outbox_id": message.id,
+                "origin": message.origin, "undelivered_text": message.text}
+        payload = Reply(note, meta=meta).to_dict()
+        self._conversations.record_turns(conversation, [TurnRecord("system", note, payload=payload)])
+
+
+class WechatSender:
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
+
+    @classmethod
+    def build(
+        cls, client: TextSender, engine: Engine, conversations: ConversationStore
+    ) -> WechatSender:
+        """A sender with its own outbox (the channel's `sender` shares the webhook's)."""
+        outbox = Outbox(OutboxStore(engine), FollowerStore(engine), client,
+                        DeliveryRecorder(conversations))
+        return cls(outbox)
+
+    async def send(self, conversation: Conversation, replies: Sequence[Reply]) -> None:
+        if conversation.channel != CHANNEL:
+            raise ValueError(f"conversation {conversation.id} is on {conversation.channel}")
+        messages = render_replies(replies)
+        if not messages:
+            return
+        ids = await asyncio.to_thread(
+            self._outbox.store.enqueue, conversation.user_id, messages,
+            f"staff:{uuid.uuid4().hex}", "staff", conversation.id, True,
+        )
+        await self._outbox.deliver(ids)
+
+    async def delivery(self, conversation_id: int) -> list[dict[str, object]]:
+        """Each outbound message of the conversation with its status and reason."""
+        return await asyncio.to_thread(self._outbox.store.statuses, conversation_id)
