@@ -7,7 +7,9 @@ arguments so tests can build it on `tmp_path`.
 from __future__ import annotations
 
 import logging
+import queue
 import shutil
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -53,16 +55,33 @@ def seed_demo_content(store: KnowledgeBaseStore, settings: Settings) -> None:
         log.info("loaded demo content: %s", report)
 
 
-def connect_index(store: KnowledgeBaseStore, index: KnowledgeIndex) -> None:
-    """Keep the search index in step with every committed edit."""
+class IndexUpdater:
+    """Applies knowledge-base edits to the search index on a worker thread, so an editor's
+    write returns at once and the entry becomes searchable (or gone) within about a second."""
 
-    def on_change(action: str, entry_id: str, entry: Any) -> None:
-        if entry is None or action == "delete":
-            index.remove(entry_id)
-        else:
-            index.upsert(entry)
+    def __init__(self, index: KnowledgeIndex) -> None:
+        self._index = index
+        self._queue: queue.Queue[tuple[str, Any] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._work, name="index-updater", daemon=True)
+        self._thread.start()
 
-    store.subscribe(on_change)
+    def on_change(self, action: str, entry_id: str, entry: Any) -> None:
+        self._queue.put((entry_id, entry))
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            entry_id, entry = item
+            try:
+                if entry is None:
+                    self._index.remove(entry_id)
+                else:
+                    self._index.upsert(entry)
+            except Exception:  # one bad entry must not stop later updates
+                log.exception("index update failed for %s", entry_id)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=10)
 
 
 def build_index(
@@ -103,7 +122,7 @@ def build_services(settings: Settings) -> Services:
     seed_demo_content(store, settings)
     embedder = load_embedder(settings.embedding_model)
     index = build_index(settings, store, progress=True, embedder=embedder)
-    connect_index(store, index)
+    store.subscribe(IndexUpdater(index).on_change)
     classifier = build_classifier(settings, embedder=embedder)
     conversations = ConversationStore(engine)
     handoff = HandoffService(conversations)

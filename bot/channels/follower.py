@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot.channels.store import TableStore, as_utc
-from bot.channels.tables import WechatFollowerRow, utcnow
+from bot.channels.store import TableStore, affected, as_utc
+from bot.channels.tables import WechatFollowerRow, WechatOutboxRow, utcnow
 
 WINDOW = dt.timedelta(hours=48)
 MESSAGES_PER_INTERACTION = 5
@@ -38,13 +39,29 @@ class FollowerStore(TableStore):
 
     def interacted(self, openid: str, now: dt.datetime | None = None) -> None:
         """The citizen wrote, clicked, subscribed or scanned: a fresh window and quota."""
+        self.arrived(openid, interaction=True, now=now)
 
-        def work(session: Session) -> None:
+    def arrived(
+        self, openid: str, interaction: bool, now: dt.datetime | None = None
+    ) -> tuple[Follower, int]:
+        """A new message or event: the follower, and how many held messages it released.
+
+        One transaction on the request path: an interaction opens a fresh window and quota,
+        and messages held for lack of one are queued again."""
+
+        def work(session: Session) -> tuple[Follower, int]:
             row = _row(session, openid)
-            row.last_inbound_at = now or utcnow()
-            row.sent_since_inbound = 0
+            released = 0
+            if interaction:
+                row.last_inbound_at = now or utcnow()
+                row.sent_since_inbound = 0
+                released = affected(session.execute(
+                    update(WechatOutboxRow)
+                    .where(WechatOutboxRow.openid == openid, WechatOutboxRow.status == "held")
+                    .values(status="queued", next_attempt_at=utcnow())))
+            return _follower(row), released
 
-        self._run(work)
+        return self._run(work)
 
     def subscribed(self, openid: str, entry_point: str | None) -> None:
         def work(session: Session) -> None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.channels.store import TableStore
+from bot.channels.store import TableStore, affected
 from bot.channels.tables import WechatInboxRow, utcnow
 
 KEEP = dt.timedelta(days=2)
+RESUME_WITHIN = dt.timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -36,13 +37,14 @@ def _record(row: WechatInboxRow) -> InboxRecord:
 
 
 class InboxStore(TableStore):
-    def arrive(self, key: str, openid: str) -> InboxRecord:
+    def arrive(self, key: str, openid: str, inbound: str = "") -> InboxRecord:
         """Count one attempt of `key` (the first creates it); the record after counting."""
 
         def work(session: Session) -> InboxRecord:
             row = session.get(WechatInboxRow, key)
             if row is None:
-                row = WechatInboxRow(key=key, openid=openid, attempts=1, status="pending")
+                row = WechatInboxRow(key=key, openid=openid, attempts=1, status="pending",
+                                     inbound=inbound or None)
                 session.add(row)
             else:
                 row.attempts += 1
@@ -76,12 +78,25 @@ class InboxStore(TableStore):
 
         self._run(work)
 
+    def awaiting_outbox(
+        self, within: dt.timedelta = RESUME_WITHIN
+    ) -> list[tuple[InboxRecord, str]]:
+        """Recent messages promised to the outbox, with their XML, to resume after a restart."""
+
+        def work(session: Session) -> list[tuple[InboxRecord, str]]:
+            rows = session.scalars(select(WechatInboxRow).where(
+                WechatInboxRow.delivery == "outbox",
+                WechatInboxRow.created_at > utcnow() - within))
+            return [(_record(row), row.inbound or "") for row in rows]
+
+        return self._run(work)
+
     def purge(self, keep: dt.timedelta = KEEP) -> int:
         """Forget records older than any retry could be."""
 
         def work(session: Session) -> int:
             cutoff = utcnow() - keep
-            return session.execute(
-                delete(WechatInboxRow).where(WechatInboxRow.created_at < cutoff)).rowcount
+            return affected(session.execute(
+                delete(WechatInboxRow).where(WechatInboxRow.created_at < cutoff)))
 
         return self._run(work)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.channels.errors import WechatApiError, WechatUnreachable
 from bot.channels.follower import FollowerStore
-from bot.channels.store import TableStore
+from bot.channels.store import TableStore, affected
 from bot.channels.tables import WechatOutboxRow, utcnow
 from bot.channels.wechat_render import MAX_TEXT_BYTES, size
 
@@ -91,11 +91,11 @@ class OutboxStore(TableStore):
 
     def claim(self, row_id: int) -> OutboxMessage | None:
         def work(session: Session) -> OutboxMessage | None:
-            claimed = session.execute(
+            claimed = affected(session.execute(
                 update(WechatOutboxRow)
                 .where(WechatOutboxRow.id == row_id, WechatOutboxRow.status == "queued")
                 .values(status="sending", attempts=WechatOutboxRow.attempts + 1)
-            ).rowcount
+            ))
             row = session.get(WechatOutboxRow, row_id) if claimed else None
             return None if row is None else OutboxMessage(
                 row.id, row.openid, row.conversation_id, row.origin, row.text, row.attempts)
@@ -120,11 +120,11 @@ class OutboxStore(TableStore):
         """The citizen interacted again: held messages may go out now."""
 
         def work(session: Session) -> int:
-            return session.execute(
+            return affected(session.execute(
                 update(WechatOutboxRow)
                 .where(WechatOutboxRow.openid == openid, WechatOutboxRow.status == "held")
                 .values(status="queued", next_attempt_at=utcnow())
-            ).rowcount
+            ))
 
         return self._run(work)
 
@@ -132,10 +132,10 @@ class OutboxStore(TableStore):
         """After a crash, rows left `sending` may have arrived: never resend them."""
 
         def work(session: Session) -> int:
-            return session.execute(
+            return affected(session.execute(
                 update(WechatOutboxRow).where(WechatOutboxRow.status == "sending")
                 .values(status="unknown", reason="发送中断（服务重启），可能未送达")
-            ).rowcount
+            ))
 
         return self._run(work)
 

@@ -10,6 +10,8 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+TIMESTAMP = DateTime(timezone=True)
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -32,6 +34,7 @@ class WechatInboxRow(ChannelBase):
     delivery: Mapped[str | None] = mapped_column(String(16), nullable=True)
     messages: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     conversation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    inbound: Mapped[str | None] = mapped_column(Text, nullable=True)  # plaintext XML
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -73,10 +76,10 @@ class WechatFollowerRow(ChannelBase):
     latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     # The 48-hour window opens at the citizen's last interaction; each one allows 5 messages.
-    last_inbound_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_inbound_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP, nullable=True)
     sent_since_inbound: Mapped[int] = mapped_column(Integer, default=0)
     # Unverified accounts: the inbox key whose answer waits for the citizen's next message.
     pickup_key: Mapped[str | None] = mapped_column(String(160), nullable=True)
-    subscribed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    subscribed_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP, nullable=True)
+    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP, nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import unicodedata
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -66,13 +67,17 @@ class WechatAnswerer:
     def __init__(
         self, handler: MessageHandler, conversations: ConversationStore,
         followers: FollowerStore, menu: Menu, max_chars: int = MAX_MESSAGE_CHARS,
+        executor: Executor | None = None,
     ) -> None:
         self._handler, self._conversations = handler, conversations
         self._followers, self._menu, self._max_chars = followers, menu, max_chars
+        # Slow answers get their own threads, so the quick database work that every
+        # request needs within WeChat's window never queues behind them.
+        self._executor = executor
 
     async def answer(self, inbound: WechatInbound, follower: Follower | None) -> Answer:
         if inbound.msg_type == "event":
-            return await self._event(inbound)
+            return await self._event(inbound, follower)
         if inbound.msg_type in ("text", "voice"):
             return await self._words(inbound, follower)
         if await self._with_staff(inbound.openid):
@@ -82,7 +87,8 @@ class WechatAnswerer:
     async def ask(self, inbound: WechatInbound, text: str, follower: Follower | None) -> Answer:
         region = follower.region if follower else None
         msg = InboundMessage(CHANNEL, inbound.openid, text, inbound.dedup_key, region)
-        outcome = await asyncio.to_thread(self._handler.handle, msg)
+        loop = asyncio.get_running_loop()
+        outcome = await loop.run_in_executor(self._executor, self._handler.handle, msg)
         return Answer(tuple(render_replies(outcome.replies)), outcome.conversation_id)
 
     async def _words(self, inbound: WechatInbound, follower: Follower | None) -> Answer:
@@ -104,7 +110,8 @@ class WechatAnswerer:
     async def _forward_media(self, inbound: WechatInbound, follower: Follower | None) -> Answer:
         """Staff should see what the citizen sent; the dialogue records it and stays silent."""
         label = MEDIA_LABELS.get(inbound.msg_type, inbound.msg_type)
-        detail = " ".join(v for k, v in inbound.extra.items() if k in ("Title", "Url", "Label"))
+        shown = ("Title", "Url", "Label", "PicUrl")
+        detail = " ".join(v for k, v in inbound.extra.items() if k in shown)
         return await self.ask(inbound, f"[{label}] {detail}".strip(), follower)
 
     async def _media(self, inbound: WechatInbound) -> Answer:
@@ -127,7 +134,7 @@ class WechatAnswerer:
         place = label or (f"{x},{y}" if x is not None else "您发送的位置")
         return Answer((texts.LOCATION.format(place=place),))
 
-    async def _event(self, inbound: WechatInbound) -> Answer:
+    async def _event(self, inbound: WechatInbound, follower: Follower | None) -> Answer:
         event, openid, key = inbound.event, inbound.openid, inbound.event_key
         if event in ("subscribe", "subscribe_scan"):
             scene = key if event == "subscribe_scan" else None
@@ -140,20 +147,20 @@ class WechatAnswerer:
             place = self._menu.place(key)
             return Answer((texts.SCAN_AGAIN.format(place=place),) if place else ())
         elif event == "location":
-            lat, lng = _number(inbound.extra.get("Latitude")), _number(inbound.extra.get("Longitude"))
+            extra = inbound.extra
+            lat, lng = _number(extra.get("Latitude")), _number(extra.get("Longitude"))
             await asyncio.to_thread(self._followers.set_location, openid, None, lat, lng)
         elif event == "click":
-            return await self._click(inbound)
+            return await self._click(inbound, follower)
         return Answer(())  # view, unsubscribe, location reports and unknown events: no reply
 
-    async def _click(self, inbound: WechatInbound) -> Answer:
+    async def _click(self, inbound: WechatInbound, follower: Follower | None) -> Answer:
         action = self._menu.action(inbound.event_key)
         if action is None:
             return Answer((texts.UNSUPPORTED,))
         utterance = action.utterance()
         if utterance is None:
             return Answer((action.value,))
-        follower = await asyncio.to_thread(self._followers.get, inbound.openid)
         return await self.ask(inbound, utterance, follower)
 
     def _welcome(self, scene: str | None) -> str:

@@ -78,7 +78,8 @@ class WechatApiClient:
 
     async def typing(self, openid: str, on: bool = True) -> None:
         command = "Typing" if on else "CancelTyping"
-        await self.call("POST", "/cgi-bin/message/custom/typing", {"touser": openid, "command": command})
+        payload = {"touser": openid, "command": command}
+        await self.call("POST", "/cgi-bin/message/custom/typing", payload)
 
     async def create_menu(self, menu: dict[str, Any]) -> None:
         await self.call("POST", "/cgi-bin/menu/create", menu)
@@ -87,8 +88,10 @@ class WechatApiClient:
         """A temporary media file (a citizen's image or voice) by its MediaId."""
         for attempt in range(2):
             token = await self.access_token()
-            response = await self._send("GET", "/cgi-bin/media/get", token, None, {"media_id": media_id})
-            if "json" not in response.headers.get("content-type", "") and response.content[:1] != b"{":
+            query = {"media_id": media_id}
+            response = await self._send("GET", "/cgi-bin/media/get", token, None, query)
+            is_json = "json" in response.headers.get("content-type", "")
+            if not is_json and response.content[:1] != b"{":
                 return response.content
             data = self._json(response)
             if attempt == 0 and data.get("errcode") in TOKEN_ERRORS:
@@ -144,7 +147,9 @@ class WechatApiClient:
             return await self._request(self._http.build_request("GET", path, params=query))
         return await self._post_json(path, payload or {}, query)
 
-    async def _post_json(self, path: str, payload: dict[str, Any], query: dict[str, str]) -> httpx.Response:
+    async def _post_json(
+        self, path: str, payload: dict[str, Any], query: dict[str, str]
+    ) -> httpx.Response:
         # WeChat shows \uXXXX escapes literally in some APIs: send real UTF-8.
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         request = self._http.build_request(

@@ -111,7 +111,7 @@ class MessageCrypto:
             raise UndecryptableMessage("Encrypt is not base64") from exc
         if len(raw) < BLOCK or len(raw) % 16:
             raise UndecryptableMessage("bad ciphertext length")
-        plain = WeChatCipher(key).decrypt(raw)
+        plain: bytes = WeChatCipher(key).decrypt(raw)
         pad = plain[-1]
         if not 1 <= pad <= BLOCK or plain[-pad:] != bytes([pad]) * pad:
             raise UndecryptableMessage("bad padding")
@@ -131,7 +131,8 @@ class MessageCrypto:
         if not self._keys:
             raise ValueError("no EncodingAESKey configured")
         random16 = random16 or "".join(secrets.choice(RANDOM_ALPHABET) for _ in range(16))
-        encrypted: bytes = _FixedRandomCrypto(self._keys[0], random16).encrypt(plaintext, self.appid)
+        crypto = _FixedRandomCrypto(self._keys[0], random16)
+        encrypted: bytes = crypto.encrypt(plaintext, self.appid)
         return encrypted.decode("ascii")
 
     def encrypt_reply(

@@ -7,6 +7,7 @@ whatever parser version is installed.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,9 +19,10 @@ from wechatpy.parser import parse_message
 from bot.channels.errors import MalformedMessage
 
 _DTD = re.compile(r"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST)", re.IGNORECASE)
+MAX_ID_CHARS = 64  # openids are 28 characters; ids longer than this are not WeChat's
 # Plain string fields we read from messages and events, by WeChat's element names.
 EXTRA_FIELDS = ("Label", "Location_X", "Location_Y", "Title", "Description", "Url",
-                "Latitude", "Longitude", "MediaId", "Format")
+                "Latitude", "Longitude", "MediaId", "Format", "PicUrl")
 
 
 @dataclass(frozen=True)
@@ -36,13 +38,18 @@ class WechatInbound:
     event_key: str = ""  # qrscene_ prefix already removed by wechatpy
     content: str = ""  # Content of text, Recognition of voice
     extra: dict[str, str] = field(default_factory=dict)
+    raw: str = field(default="", repr=False)  # the plaintext XML, kept to resume after a restart
 
     @property
     def dedup_key(self) -> str:
-        """MsgId for messages; FromUserName + CreateTime + Event for events."""
+        """MsgId for messages; FromUserName + CreateTime + Event for events, and a digest of
+        EventKey, since two menu clicks can arrive in the same second."""
         if self.msg_id:
             return f"msg:{self.msg_id}"
-        return f"evt:{self.openid}:{self.create_time}:{self.event or self.msg_type}"
+        key = f"evt:{self.openid}:{self.create_time}:{self.event or self.msg_type}"
+        if self.event_key:
+            key += ":" + hashlib.sha1(self.event_key.encode("utf-8")).hexdigest()[:10]
+        return key[:128]  # the dialogue keeps external ids up to 128 characters
 
 
 def refuse_dtd(text: str) -> None:
@@ -74,15 +81,16 @@ def parse_inbound(text: str) -> WechatInbound:
     """A citizen's message from its plaintext XML; MalformedMessage when unusable."""
     root = parse_xml(text)
     for name in ("FromUserName", "ToUserName", "CreateTime", "MsgType"):
-        envelope_field(root, name)
+        if len(envelope_field(root, name)) > MAX_ID_CHARS:
+            raise MalformedMessage(f"{name} is too long")
     try:
         message = parse_message(text)
-        return _inbound_from(message, root)
+        return _inbound_from(message, root, text)
     except (KeyError, ValueError, TypeError, AttributeError, ExpatError) as exc:
         raise MalformedMessage("message fields are not usable") from exc
 
 
-def _inbound_from(message: Any, root: dict[str, Any]) -> WechatInbound:
+def _inbound_from(message: Any, root: dict[str, Any], raw: str) -> WechatInbound:
     msg_type = str(root["MsgType"]).strip().lower()
     msg_id = root.get("MsgId")
     if msg_id is not None and not (isinstance(msg_id, str) and msg_id.isdigit()):
@@ -100,6 +108,7 @@ def _inbound_from(message: Any, root: dict[str, Any]) -> WechatInbound:
         event_key=event_key,
         content=_text(content),
         extra={name: root[name] for name in EXTRA_FIELDS if isinstance(root.get(name), str)},
+        raw=raw,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -9,6 +10,7 @@ from typing import Any, Protocol
 import yaml
 
 from bot.channels.errors import MenuError
+from bot.channels.wechat_api import WechatApiClient
 
 DEFAULT_MENU_PATH = Path(__file__).with_name("wechat_menu.yaml")
 ACTION_KINDS = ("entry", "ask", "intent", "reply")
@@ -76,10 +78,27 @@ class MenuPublisher(Protocol):
 
 
 async def push_menu(client: MenuPublisher, path: Path = DEFAULT_MENU_PATH) -> dict[str, Any]:
-    """Publish the menu in `path` (`python -m bot wechat menu push`); returns what was sent."""
+    """Publish the menu in `path`; returns what was sent."""
     payload = load_menu(path).wechat_json()
     await client.create_menu(payload)
     return payload
+
+
+def publish_menu(
+    appid: str, secret: str, api_base: str, path: Path | None = None
+) -> dict[str, Any]:
+    """`python -m bot wechat menu push`: validate the YAML, then publish it (blocking)."""
+    menu_path = path or DEFAULT_MENU_PATH
+    load_menu(menu_path)  # refuse a bad file before asking WeChat for a token
+
+    async def push() -> dict[str, Any]:
+        client = WechatApiClient(appid, secret, base_url=api_base)
+        try:
+            return await push_menu(client, menu_path)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(push())
 
 
 def _button(spec: Any, actions: dict[str, MenuAction], top_level: bool) -> dict[str, Any]:

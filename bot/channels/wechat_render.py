@@ -123,6 +123,8 @@ def _keep_lines(lines: list[str], budget: int) -> tuple[str, list[str]]:
                 kept.append(cut_to_bytes(line, budget))
             later = [_label(x) for x in lines[index:]]
             cut = ([label] if label and _label(line) is None else []) + later
+            if len(kept) > 1 and _label(kept[-1]):  # no heading left without its content
+                cut.insert(0, _label(kept.pop()))
             return "\n".join(kept), [x for x in cut if x]
         kept.append(line)
         used += cost
@@ -140,7 +142,7 @@ def _hints(reply: Reply, cut_labels: list[str]) -> list[str]:
     words = [SECTION_WORDS[x] for x in dict.fromkeys(cut_labels) if x in SECTION_WORDS]
     hints = []
     if reply.card is not None and words:
-        hints.append(texts.CONTINUE_FIELDS.format(words="或".join(f"“{w}”" for w in words)))
+        hints.append(texts.CONTINUE_FIELDS.format(words="".join(f"“{w}”" for w in words)))
     if reply.card is not None:
         hints.append(texts.CONTINUE_DETAILS)
     url = next((c.url for c in reply.citations if c.url), None)

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.channels import texts
-from bot.channels.follower import Follower, FollowerStore
+from bot.channels.follower import FollowerStore
 from bot.channels.inbox import InboxRecord, InboxStore
 from bot.channels.outbox import Outbox
 from bot.channels.wechat_answer import Answer
@@ -34,8 +34,9 @@ log = logging.getLogger("wenzheng.wechat")
 LAST_ATTEMPT = 3
 JOB_MEMORY_S = 60.0  # finished jobs stay in memory this long for late retries
 PICKUP_WAIT_S = 3.5
+ARRIVAL_SLACK_S = 0.3  # what rendering, encrypting and sending a reply may take
 
-Compute = Callable[[WechatInbound, Follower | None], Awaitable[Answer]]
+Compute = Callable[[WechatInbound], Awaitable[Answer]]
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ class Job:
     def answer(self) -> Answer | None:
         if self.done_answer is not None:
             return self.done_answer
-        return self.task.result() if self.task is not None and self.task.done() else None
+        task = self.task
+        return task.result() if task is not None and task.done() and not task.cancelled() else None
 
 
 @dataclass
@@ -72,10 +74,17 @@ class ReplyScheduler:
 
     async def reply(self, inbound: WechatInbound, started: float) -> str | None:
         """The passive reply text for this copy of `inbound`, or None for "success"."""
-        record = await asyncio.to_thread(self.inbox.arrive, inbound.dedup_key, inbound.openid)
-        job = self._jobs.get(record.key) or self._start(inbound, record)
-        last = self.timing.verified or record.attempts >= LAST_ATTEMPT
         loop = asyncio.get_running_loop()
+        # A database stalled past the window would make us late: give up in time instead
+        # (the caller answers "busy, please send again").
+        arrival = asyncio.to_thread(self.inbox.arrive, inbound.dedup_key, inbound.openid,
+                                    inbound.raw)
+        budget = started + self.timing.deadline_s - ARRIVAL_SLACK_S - loop.time()
+        record = await asyncio.wait_for(arrival, timeout=max(budget, 0.01))
+        job = self._jobs.get(record.key) or self._start(inbound, record)
+        if job.delivery in ("outbox", "pickup", "silent"):
+            return None  # a retry of a message already on its way another way
+        last = self.timing.verified or record.attempts >= LAST_ATTEMPT
         until = started + (self.timing.deadline_s if last else self.timing.hold_s)
         if job.task is not None and not job.task.done():
             await asyncio.wait({job.task}, timeout=max(until - loop.time(), 0))
@@ -84,6 +93,11 @@ class ReplyScheduler:
         if not last:
             return None  # WeChat has given up on this attempt; a retry will get the answer
         return self._defer(job)
+
+    def resume(self, inbound: WechatInbound, record: InboxRecord) -> None:
+        """After a restart: finish a message whose answer was promised to the outbox."""
+        if record.key not in self._jobs:
+            self._start(inbound, record)
 
     async def pickup(self, key: str) -> tuple[tuple[str, ...], bool]:
         """The held answer for `key` and whether the pickup is over (delivered or lost)."""
@@ -105,6 +119,8 @@ class ReplyScheduler:
         job = Job(record.key, inbound, delivery=record.delivery)
         if record.status == "done":
             job.done_answer = Answer(record.messages, record.conversation_id)
+            if record.delivery == "outbox":  # in case we stopped before enqueueing it
+                self._later(self._enqueue(job, job.done_answer, record.messages, "answer"))
         else:
             job.task = asyncio.create_task(self._run(job))
         self._jobs[record.key] = job
@@ -119,17 +135,17 @@ class ReplyScheduler:
 
     async def _run(self, job: Job) -> Answer:
         try:
-            follower = await asyncio.to_thread(self.followers.get, job.inbound.openid)
-            answer = await self.compute(job.inbound, follower)
+            answer = await self.compute(job.inbound)
         except Exception:
             log.exception("answering %s failed", job.key)
             answer = Answer((texts.BUSY,))
         try:
-            await asyncio.to_thread(self.inbox.finish, job.key, answer.messages, answer.conversation_id)
+            await asyncio.to_thread(self.inbox.finish, job.key, answer.messages,
+                                    answer.conversation_id)
         except Exception:
             log.exception("storing the answer to %s failed", job.key)
         if job.delivery == "outbox":  # decided while we were working: send it now
-            await self._enqueue(job, answer.messages, "answer")
+            await self._enqueue(job, answer, answer.messages, "answer")
         return answer
 
     def _passive(self, job: Job) -> str | None:
@@ -137,17 +153,17 @@ class ReplyScheduler:
         if answer is None or job.delivery in ("outbox", "pickup", "silent"):
             return None
         if not answer.messages:
-            self._mark(job, "silent")
+            job.delivery = "silent"  # not stored: a done record with no messages says it
             return None
         first, rest = answer.messages[0], answer.messages[1:]
         if job.delivery in ("passive", "partial"):
             return _with_more_hint(first) if job.delivery == "partial" else first
         if not rest:
-            self._mark(job, "passive")
+            job.delivery = "passive"  # not stored: a retry after a restart answers the same
             return first
         if self.timing.verified:
             self._mark(job, "passive")
-            self._later(self._enqueue(job, rest, "answer-more"))
+            self._later(self._enqueue(job, answer, rest, "answer-more"))
             return first
         self._mark(job, "partial")
         self._later(asyncio.to_thread(self.followers.set_pickup, job.inbound.openid, job.key))
@@ -170,28 +186,31 @@ class ReplyScheduler:
         job.delivery = delivery
         self._later(asyncio.to_thread(self.inbox.set_delivery, job.key, delivery))
 
-    async def _enqueue(self, job: Job, messages: tuple[str, ...], kind: str) -> None:
+    async def _enqueue(
+        self, job: Job, answer: Answer, messages: tuple[str, ...], kind: str
+    ) -> None:
+        """Into the outbox under keys derived from the message: enqueueing twice adds nothing."""
         if self.outbox is None or not messages:
             return
-        answer = job.answer()
-        conversation_id = answer.conversation_id if answer else None
         ids = await asyncio.to_thread(
             self.outbox.store.enqueue, job.inbound.openid, messages, f"{kind}:{job.key}",
-            "answer", conversation_id,
+            "answer", answer.conversation_id,
         )
         await self.outbox.deliver(ids)
 
-    def _later(self, work: Coroutine[Any, Any, Any]) -> None:
+    def _later(self, work: Awaitable[Any]) -> None:
         task = asyncio.create_task(_logged(work))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
     async def drain(self) -> None:
         """Wait for running jobs and their follow-up work (shutdown, tests)."""
-        while pending := [j.task for j in self._jobs.values() if j.task and not j.task.done()] + list(
-            self._background
-        ):
+        while pending := self._running():
             await asyncio.wait(pending)
+
+    def _running(self) -> list[asyncio.Task[Any]]:
+        jobs = [j.task for j in self._jobs.values() if j.task is not None and not j.task.done()]
+        return [*jobs, *self._background]
 
 
 async def _logged(work: Awaitable[Any]) -> None:

@@ -41,7 +41,8 @@ class DeliveryRecorder:
         meta = {"delivery": "not_delivered", "reason": reason, "outbox_id": message.id,
                 "origin": message.origin, "undelivered_text": message.text}
         payload = Reply(note, meta=meta).to_dict()
-        self._conversations.record_turns(conversation, [TurnRecord("system", note, payload=payload)])
+        turn = TurnRecord("system", note, payload=payload)
+        self._conversations.record_turns(conversation, [turn])
 
 
 class WechatSender:

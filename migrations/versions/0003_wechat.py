@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("delivery", sa.String(16), nullable=True),
         sa.Column("messages", sa.JSON(), nullable=True),
         sa.Column("conversation_id", sa.Integer(), nullable=True),
+        sa.Column("inbound", sa.Text(), nullable=True),
         sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.Column("updated_at", TIMESTAMP, nullable=False),
     )
