@@ -83,10 +83,15 @@ class WechatChannel:
         self.answerer = WechatAnswerer(handler, conversations, self.followers, menu,
                                        config.max_message_chars, self._threads)
         self.limiter = SlidingWindowLimiter(config.rate_limit, config.rate_window_s)
-        typing = api_client.typing if api_client is not None and config.verified else None
+        # Without the API there is no customer-service message: answer as unverified.
+        verified = config.verified and api_client is not None
+        if config.verified and not verified:
+            log.warning("WeChat account is marked verified but has no API client (app secret): "
+                        "slow answers are held for the citizen's next message instead")
         self.scheduler = ReplyScheduler(
-            Timing(config.verified, config.reply_deadline_s, config.hold_s), self._compute,
-            self.inbox, self.followers, self.outbox if config.verified else None, typing)
+            Timing(verified, config.reply_deadline_s, config.hold_s), self._compute,
+            self.inbox, self.followers, self.outbox if verified else None,
+            api_client.typing if verified and api_client is not None else None)
 
     @property
     def router(self) -> APIRouter:
@@ -209,7 +214,7 @@ class WechatChannel:
         return Answer(tuple(pack([texts.PICKUP_HEAD.strip(), *messages, *note])))
 
     async def _resume(self) -> None:
-        if self.outbox is None or not self.config.verified:
+        if self.scheduler.outbox is None:
             return
         try:
             promised = await asyncio.to_thread(self.inbox.awaiting_outbox)

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from bot.channels.wechat import WechatChannel, WechatConfig
 from bot.channels.wechat_answer import MessageHandler
+from bot.channels.wechat_api import WechatApiClient
 from bot.channels.wechat_crypto import MessageCrypto, sign
 from bot.conversations import ConversationStore
 from bot.dialogue import Outcome
@@ -68,7 +69,8 @@ async def _run(handler: MessageHandler, conversations: ConversationStore, engine
                citizens: int, messages_each: int) -> list[float]:
     config = WechatConfig(token=TOKEN, appid=APPID, aes_key=AES_KEY, verified=True,
                           rate_limit=10_000)
-    channel = WechatChannel(config, handler, conversations, engine, api_client=None)
+    api = _discarding_api()
+    channel = WechatChannel(config, handler, conversations, engine, api)
     app = FastAPI()
     app.include_router(channel.router)
     crypto = MessageCrypto(TOKEN, APPID, AES_KEY)
@@ -78,6 +80,7 @@ async def _run(handler: MessageHandler, conversations: ConversationStore, engine
     ) as http:
         runs = [_citizen(http, crypto, n, messages_each) for n in range(citizens)]
         results = await asyncio.gather(*runs)
+    await api.aclose()
     return [latency for citizen in results for latency in citizen]
 
 
@@ -92,6 +95,18 @@ async def _citizen(http: httpx.AsyncClient, crypto: MessageCrypto, number: int,
         latencies.append(time.perf_counter() - started)
         response.raise_for_status()
     return latencies
+
+
+def _discarding_api() -> WechatApiClient:
+    """An API client whose WeChat accepts and drops everything: the benchmark measures the
+    webhook, not WeChat's API."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("stable_token"):
+            return httpx.Response(200, json={"access_token": "bench", "expires_in": 7200})
+        return httpx.Response(200, json={"errcode": 0, "errmsg": "ok"})
+
+    return WechatApiClient(APPID, "bench", transport=httpx.MockTransport(answer))
 
 
 def _push(crypto: MessageCrypto, openid: str, text: str) -> tuple[dict[str, str], bytes]:

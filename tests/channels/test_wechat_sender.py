@@ -70,12 +70,14 @@ async def test_quota_of_five_then_held_until_the_citizen_writes(
         assert len(held) == 1 and "条数上限" in str(held[0]["reason"])
         assert "未送达" in system_notes(stack, conversation.id)[-1].text
         await h.ask(text_xml(openid, "好的，我等着"))  # the citizen writes: a fresh quota
+        statuses: list[object] = []
         for _ in range(100):  # the outbox worker sends what was held
-            if len(fake_wechat.texts_to(openid)) == 6:
+            statuses = [s["status"] for s in await sender.delivery(conversation.id)]
+            if statuses == ["sent"] * 6:
                 break
             await asyncio.sleep(0.05)
+        assert statuses == ["sent"] * 6
         assert len(fake_wechat.texts_to(openid)) == 6
-        assert [s["status"] for s in await sender.delivery(conversation.id)] == ["sent"] * 6
 
 
 async def test_45015_and_45047_are_recorded_as_not_delivered(

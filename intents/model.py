@@ -1,0 +1,91 @@
+"""The native intent classifier, and `load_or_train`, which the server calls at start-up.
+
+`load_or_train` reuses the model saved under `model_dir` while the NLU YAML (by SHA-256), the
+encoder's model_id, the model config and the library versions are unchanged; otherwise it
+retrains (reusing cached example embeddings) and saves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from intents.artifact import read_model, write_model
+from intents.cache import EmbeddingCache
+from intents.calibration import FloatArray, calibrated_probabilities
+from intents.classifier import OUT_OF_SCOPE, IntentPrediction, IntentScore, rank_scores
+from intents.encoder import E5QueryEncoder, TextEncoder
+from intents.errors import IntentError
+from intents.nlu import load_nlu
+from intents.rules import KeywordRules
+from intents.text import normalize_text
+from intents.training import ModelConfig, TrainedModel, train_model
+
+__all__ = ["E5QueryEncoder", "ModelConfig", "NativeIntentClassifier", "TextEncoder", "load_or_train"]
+log = logging.getLogger(__name__)
+
+
+class NativeIntentClassifier:
+    """Keyword rules first, then the calibrated model; low confidence falls back to out_of_scope."""
+
+    def __init__(
+        self, model: TrainedModel, encoder: TextEncoder, rules: KeywordRules | None = None
+    ) -> None:
+        if model.encoder_model_id != encoder.model_id:
+            raise IntentError(
+                f"model was trained with {model.encoder_model_id}, not {encoder.model_id}")
+        self.model = model
+        self._encoder = encoder
+        self._rules = rules if rules is not None else KeywordRules()
+
+    @property
+    def intents(self) -> tuple[str, ...]:
+        return self.model.labels
+
+    def parse(self, text: str) -> IntentPrediction:
+        return self.parse_batch([text])[0]
+
+    def parse_batch(self, texts: Sequence[str]) -> list[IntentPrediction]:
+        """One encoder call for every text the rules do not settle."""
+        settled = [self._rules.match(text) for text in texts]
+        pending = [i for i, found in enumerate(settled) if found is None]
+        for i, row in zip(pending, self.probabilities([texts[i] for i in pending])):
+            settled[i] = self._decide(row)
+        return [prediction for prediction in settled if prediction is not None]
+
+    def probabilities(self, texts: Sequence[str]) -> FloatArray:
+        """Calibrated n x intents probabilities, columns in `intents` order (no rules)."""
+        if not texts:
+            return np.zeros((0, len(self.intents)))
+        normalized = [normalize_text(text) for text in texts]
+        embeddings = self._encoder.embed_queries(normalized)
+        logits = self.model.logits(self.model.featurizer.transform(normalized, embeddings))
+        return calibrated_probabilities(logits, self.model.temperature)
+
+    def _decide(self, row: FloatArray) -> IntentPrediction:
+        ranking = rank_scores(dict(zip(self.intents, row.tolist())))
+        threshold = self.model.config.oos_threshold
+        if ranking[0].confidence >= threshold or ranking[0].name == OUT_OF_SCOPE:
+            return IntentPrediction(ranking[0], ranking)
+        # Rasa's FallbackClassifier convention: the fallback intent carries the threshold.
+        fallback = IntentScore(OUT_OF_SCOPE, threshold)
+        rest = tuple(score for score in ranking if score.name != OUT_OF_SCOPE)
+        return IntentPrediction(fallback, (fallback, *rest), source="threshold")
+
+
+def load_or_train(
+    nlu_path: Path, model_dir: Path, encoder: TextEncoder, config: ModelConfig | None = None,
+    force: bool = False,
+) -> NativeIntentClassifier:
+    config = config or ModelConfig()
+    data = load_nlu(nlu_path)
+    model = None if force else read_model(model_dir, data.sha256, encoder.model_id, config)
+    if model is None:
+        log.info("training the intent model from %s (%d examples)", nlu_path, len(data.examples))
+        model = train_model(data, encoder, config, EmbeddingCache(model_dir, encoder))
+        write_model(model_dir, model)
+    return NativeIntentClassifier(model, encoder)
+

@@ -1,0 +1,96 @@
+"""Fit the native model: features, a balanced logistic regression, a calibration temperature."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from intents.cache import EmbeddingCache
+from intents.calibration import FloatArray, fit_temperature
+from intents.encoder import TextEncoder
+from intents.errors import NluFormatError
+from intents.features import FeatureConfig, IntentFeaturizer
+from intents.nlu import NluData
+from intents.text import normalize_text
+
+Labels = npt.NDArray[np.str_]
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    regularization: float = 30.0  # LogisticRegression's C: little data, many sparse features
+    calibration_folds: int = 5
+    # Below this calibrated confidence a message is treated as out of scope.
+    oos_threshold: float = 0.3
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """Everything `parse` needs besides the encoder; `intents.artifact` pickles it."""
+
+    config: ModelConfig
+    featurizer: IntentFeaturizer
+    estimator: LogisticRegression
+    temperature: float
+    nlu_sha256: str
+    encoder_model_id: str
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(str(label) for label in self.estimator.classes_)
+
+    def logits(self, matrix: sparse.csr_matrix) -> FloatArray:
+        return decision_logits(self.estimator, matrix)
+
+
+def train_model(
+    data: NluData, encoder: TextEncoder, config: ModelConfig | None = None,
+    cache: EmbeddingCache | None = None,
+) -> TrainedModel:
+    config = config or ModelConfig()
+    if len(data.intents) < 2:
+        raise NluFormatError("training needs examples of at least two intents")
+    texts = [normalize_text(example.text) for example in data.examples]
+    embeddings = cache.embed(texts) if cache else encoder.embed_queries(texts)
+    labels = np.array([example.intent for example in data.examples])
+    featurizer = IntentFeaturizer(config.features)
+    matrix = featurizer.fit_transform(texts, embeddings)
+    estimator = _estimator(config).fit(matrix, labels)
+    temperature = _cross_validated_temperature(matrix, labels, config)
+    return TrainedModel(config, featurizer, estimator, temperature, data.sha256, encoder.model_id)
+
+
+def decision_logits(estimator: LogisticRegression, matrix: sparse.csr_matrix) -> FloatArray:
+    """n x classes scores; a two-class model's single column becomes [0, score]."""
+    scores = np.asarray(estimator.decision_function(matrix), dtype=np.float64)
+    if scores.ndim == 1:
+        return np.column_stack([np.zeros_like(scores), scores])
+    return scores
+
+
+def _estimator(config: ModelConfig) -> LogisticRegression:
+    return LogisticRegression(C=config.regularization, class_weight="balanced", max_iter=5000)
+
+
+def _cross_validated_temperature(
+    matrix: sparse.csr_matrix, labels: Labels, config: ModelConfig
+) -> float:
+    """Fit on out-of-fold logits. The featurizer is shared by the folds: close enough for one
+    scalar, and training stays a single pass of the encoder."""
+    classes, counts = np.unique(labels, return_counts=True)
+    folds = min(config.calibration_folds, int(counts.min()))
+    if folds < 2:
+        return 1.0
+    logits = np.zeros((len(labels), len(classes)))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    for train, held_out in splitter.split(np.zeros(len(labels)), labels):
+        fold = _estimator(config).fit(matrix[train], labels[train])
+        logits[np.ix_(held_out, np.searchsorted(classes, fold.classes_))] = decision_logits(
+            fold, matrix[held_out])
+    return fit_temperature(logits, np.searchsorted(classes, labels))
