@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import queue
 import shutil
+import sys
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -111,9 +112,9 @@ def build_classifier(settings: Settings, force: bool = False, embedder: Any = No
 
 
 def print_progress(done: int, total: int, rate: float, eta: float) -> None:
-    print(f"\r  indexed {done}/{total}  {rate:.0f}/s  ~{eta:.0f}s left", end="", flush=True)
+    print(f"\r  indexed {done}/{total}  {rate:.0f}/s  ~{eta:.0f}s left", end="", file=sys.stderr)
     if done >= total:
-        print()
+        print(file=sys.stderr)
 
 
 def build_services(settings: Settings) -> Services:

@@ -75,7 +75,9 @@ def decision_logits(estimator: LogisticRegression, matrix: sparse.csr_matrix) ->
 
 
 def _estimator(config: ModelConfig) -> LogisticRegression:
-    return LogisticRegression(C=config.regularization, class_weight="balanced", max_iter=5000)
+    # newton-cg: converges in a few exact steps here, where lbfgs needs ~60 (8 s a fit).
+    return LogisticRegression(
+        C=config.regularization, class_weight="balanced", solver="newton-cg", max_iter=200)
 
 
 def _cross_validated_temperature(

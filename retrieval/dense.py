@@ -100,6 +100,13 @@ class FaissIndex:
             scores, ids = np.take_along_axis(scores, order, 1), np.take_along_axis(ids, order, 1)
         return scores[:, :k], ids[:, :k]
 
+    def reconstruct(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of `ids` (all must be present)."""
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        if not len(ids):
+            return np.empty((0, self.dim), np.float32)
+        return np.asarray(self._index.reconstruct_batch(ids), np.float32)
+
     def save(self, directory: str | Path) -> None:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)

@@ -114,17 +114,23 @@ class SentenceTransformerEmbedder:
         return normalize_rows(vectors)
 
 
-def load_sentence_transformer(path: Path, device: str) -> Any:
-    """A SentenceTransformer from a local directory, or EmbedderUnavailable."""
+def import_sentence_transformers() -> Any:
+    """The optional sentence_transformers package, or EmbedderUnavailable saying how to get it."""
     try:
-        from sentence_transformers import SentenceTransformer
+        import sentence_transformers
     except ImportError as error:
         raise EmbedderUnavailable(
             "sentence-transformers is not installed: pip install -r requirements-st.txt"
         ) from error
+    return sentence_transformers
+
+
+def load_sentence_transformer(path: Path, device: str) -> Any:
+    """A SentenceTransformer from a local directory, or EmbedderUnavailable."""
+    module = import_sentence_transformers()
     if not path.is_dir():
         raise EmbedderUnavailable(f"embedding model directory not found: {path}")
-    return SentenceTransformer(str(path), device=device, local_files_only=True)
+    return module.SentenceTransformer(str(path), device=device, local_files_only=True)
 
 
 def fingerprint_directory(path: Path) -> str:
@@ -148,7 +154,7 @@ def load_embedder(spec: str | None) -> Embedder:
 
 
 class EmbeddingCache:
-    """Persistent passage vectors keyed by (model_id, sha256(role + text)).
+    """Persistent vectors keyed by (model_id, sha256(role + text)).
 
     A SQLite file, so re-indexing embeds only text it has not seen with this
     model. `hits` and `misses` count lookups since construction.
@@ -163,13 +169,15 @@ class EmbeddingCache:
         self.hits = 0
         self.misses = 0
 
-    def embed_passages(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
-        """Vectors for `texts`, embedding (and storing) only the ones not cached."""
-        keys = [cache_key("passage", text) for text in texts]
+    def embed(self, embedder: Embedder, texts: Sequence[str], role: str) -> np.ndarray:
+        """Vectors for `texts` in e5 `role` ("query" or "passage"), embedding (and
+        storing) only the texts this model has not embedded before."""
+        keys = [cache_key(role, text) for text in texts]
         found = self._lookup(embedder.model_id, keys)
         missing = sorted({key: i for i, key in enumerate(keys) if key not in found}.values())
         if missing:
-            fresh = embedder.embed_passages([texts[i] for i in missing])
+            encode = embedder.embed_queries if role == "query" else embedder.embed_passages
+            fresh = encode([texts[i] for i in missing])
             found.update(zip((keys[i] for i in missing), fresh, strict=True))
             self._store(embedder.model_id, {keys[i]: found[keys[i]] for i in missing})
         self.hits += len(keys) - len(missing)

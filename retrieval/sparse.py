@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from scipy import sparse
-
-from retrieval.tokenize import ChineseTokenizer
 
 FIELDS = ("title", "questions", "keywords", "body")
 DEFAULT_FIELD_WEIGHTS: Mapping[str, float] = {
@@ -50,14 +49,18 @@ class Bm25Snapshot:
 
     doc_ids: tuple[str, ...]
     matrix: sparse.csc_matrix = field(repr=False)
+    positions: Mapping[str, int] = field(repr=False, default_factory=dict)
 
 
 class Bm25Index:
-    """BM25 over weighted fields with incremental `add` / `remove`."""
+    """BM25 over weighted fields with incremental `add` / `remove`.
+
+    `analyze` turns text into terms, e.g. `ChineseTokenizer.terms`.
+    """
 
     def __init__(
         self,
-        tokenizer: ChineseTokenizer,
+        analyze: Callable[[str], list[str]],
         field_weights: Mapping[str, float] = DEFAULT_FIELD_WEIGHTS,
         k1: float = 1.2,
         b: float = 0.75,
@@ -65,7 +68,7 @@ class Bm25Index:
         unknown = set(field_weights) - set(FIELDS)
         if unknown:
             raise ValueError(f"unknown BM25 fields: {sorted(unknown)}")
-        self.tokenizer = tokenizer
+        self.analyze = analyze
         self.field_weights = dict(field_weights)
         self.k1, self.b = k1, b
         self._vocab: dict[str, int] = {}
@@ -80,9 +83,12 @@ class Bm25Index:
         return doc_id in self._docs
 
     def add(self, doc_id: str, fields: Mapping[str, str | Sequence[str]]) -> None:
-        """Index (or re-index) `doc_id`; a list value is tokenised item by item."""
-        tokens = {name: self._tokens(value) for name, value in fields.items() if name in FIELDS}
-        self.add_tokens(doc_id, tokens)
+        """Index (or re-index) `doc_id`; a list value is analysed item by item."""
+        self.add_tokens(doc_id, self.analyze_fields(fields))
+
+    def analyze_fields(self, fields: Mapping[str, str | Sequence[str]]) -> dict[str, list[str]]:
+        """Terms per field, computed without touching the index (so outside any lock)."""
+        return {name: self._tokens(value) for name, value in fields.items() if name in FIELDS}
 
     def add_tokens(self, doc_id: str, fields: Mapping[str, Sequence[str]]) -> None:
         with self._lock:
@@ -95,21 +101,22 @@ class Bm25Index:
             self._snapshot = None if found else self._snapshot
         return found
 
-    def scores(self, query: str | Sequence[str]) -> tuple[tuple[str, ...], np.ndarray]:
-        """Every document id and its BM25 score for `query` (text or tokens)."""
+    def scores(self, query: str | Sequence[str]) -> tuple[Bm25Snapshot, np.ndarray]:
+        """The searched snapshot and every document's BM25 score for `query` (text or terms),
+        aligned with `snapshot.doc_ids`."""
         snapshot = self.snapshot()
-        tokens = self.tokenizer.tokenize(query) if isinstance(query, str) else list(query)
-        counts = Counter(self._vocab[t] for t in tokens if t in self._vocab)
+        terms = self.analyze(query) if isinstance(query, str) else list(query)
+        counts = Counter(self._vocab[t] for t in terms if t in self._vocab)
         if not counts or not snapshot.doc_ids:
-            return snapshot.doc_ids, np.zeros(len(snapshot.doc_ids), np.float32)
+            return snapshot, np.zeros(len(snapshot.doc_ids), np.float32)
         columns = snapshot.matrix[:, list(counts)]
         weights = np.fromiter(counts.values(), np.float32, len(counts))
-        return snapshot.doc_ids, np.asarray(columns @ weights, np.float32).ravel()
+        return snapshot, np.asarray(columns @ weights, np.float32).ravel()
 
     def search(self, query: str | Sequence[str], k: int = 10) -> list[tuple[str, float]]:
-        doc_ids, scores = self.scores(query)
+        snapshot, scores = self.scores(query)
         top = np.argsort(-scores, kind="stable")[:k]
-        return [(doc_ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        return [(snapshot.doc_ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
     def snapshot(self) -> Bm25Snapshot:
         """The current searchable state, rebuilt first if an edit happened."""
@@ -118,9 +125,42 @@ class Bm25Index:
                 self._snapshot = self._rebuild()
             return self._snapshot
 
+    def save(self, path: Path) -> None:
+        """Term counts (not text) to an .npz file, so loading needs no tokenising."""
+        with self._lock:
+            doc_ids = list(self._docs)
+            arrays: dict[str, np.ndarray] = {
+                "doc_ids": np.array(doc_ids, dtype=str),
+                "vocab": np.array(sorted(self._vocab, key=self._vocab.__getitem__), dtype=str),
+            }
+            for name in FIELDS:
+                parts = [self._docs[d].get(name, EMPTY_TERMS) for d in doc_ids]
+                arrays[f"{name}.lengths"] = np.array([len(p.ids) for p in parts], np.int64)
+                arrays[f"{name}.ids"] = np.concatenate([EMPTY_TERMS.ids, *(p.ids for p in parts)])
+                arrays[f"{name}.counts"] = np.concatenate(
+                    [EMPTY_TERMS.counts, *(p.counts for p in parts)])
+        temp = path.with_name(path.name + ".tmp.npz")
+        np.savez(temp, **arrays)
+        temp.replace(path)
+
+    def load(self, path: Path) -> None:
+        """Replace the contents with what `save` wrote."""
+        with np.load(path, allow_pickle=False) as data:
+            vocab = {str(term): i for i, term in enumerate(data["vocab"])}
+            doc_ids = [str(d) for d in data["doc_ids"]]
+            docs: dict[str, dict[str, FieldTerms]] = {d: {} for d in doc_ids}
+            for name in FIELDS:
+                bounds = np.concatenate([[0], np.cumsum(data[f"{name}.lengths"])])
+                ids, counts = data[f"{name}.ids"], data[f"{name}.counts"]
+                for row, doc_id in enumerate(doc_ids):
+                    lo, hi = bounds[row], bounds[row + 1]
+                    docs[doc_id][name] = FieldTerms(ids[lo:hi].copy(), counts[lo:hi].copy())
+        with self._lock:
+            self._vocab, self._docs, self._snapshot = vocab, docs, None
+
     def _tokens(self, value: str | Sequence[str]) -> list[str]:
         items = [value] if isinstance(value, str) else value
-        return [token for item in items for token in self.tokenizer.tokenize(item)]
+        return [token for item in items for token in self.analyze(item)]
 
     def _count(self, tokens: Sequence[str]) -> FieldTerms:
         counter = Counter(self._vocab.setdefault(t, len(self._vocab)) for t in tokens)
@@ -134,7 +174,8 @@ class Bm25Index:
         for name, weight in self.field_weights.items():
             parts = [self._docs[d].get(name, EMPTY_TERMS) for d in doc_ids]
             total = total + weight * self._field_matrix(parts, shape)
-        return Bm25Snapshot(doc_ids, sparse.csc_matrix(total, dtype=np.float32))
+        positions = {doc_id: i for i, doc_id in enumerate(doc_ids)}
+        return Bm25Snapshot(doc_ids, sparse.csc_matrix(total, dtype=np.float32), positions)
 
     def _field_matrix(self, parts: list[FieldTerms], shape: tuple[int, int]) -> sparse.csc_matrix:
         lengths = np.array([len(p.ids) for p in parts], np.int64)

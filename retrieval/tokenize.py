@@ -8,6 +8,7 @@ half-width, traditional to simplified Chinese, lower case.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -26,8 +27,32 @@ SYNONYMS_PATH = DATA_DIR / "synonyms.txt"
 _FULL_TO_HALF = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _FULL_TO_HALF[0x3000] = 0x20  # ideographic space
 _CONTENT_RE = re.compile(r"[0-9a-z\u3400-\u9fff]")
+_RUN_SPLIT_RE = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
+# Courtesy and filler around a question; it moves the query vector without meaning.
+_LEADING_FILLER_RE = re.compile(
+    r"^(?:(?:您好|你好|请问一下|请问|麻烦问一下|麻烦问下|麻烦您|麻烦|打扰一下|打扰了|咨询一下|咨询下|"
+    r"我想问一下|我想问下|我想问|想问一下|想问下|我想咨询一下|我想咨询|想咨询一下|想咨询|问一下|请教一下)"
+    r"[\s,，.。!！:：~～、]*)+"
+)
+_TRAILING_FILLER_RE = re.compile(
+    r"(?:[\s,，.。!！~～]*(?:谢谢您|谢谢你|谢谢|多谢|感谢|急急急|急|在线等|麻烦了|辛苦了))+[\s,，.。!！~～]*$"
+)
 
 logging.getLogger("jieba").setLevel(logging.WARNING)  # jieba prints its dict build at DEBUG
+
+
+def strip_filler(text: str) -> str:
+    """`text` without leading courtesy (请问, 您好 ...) and trailing thanks (谢谢, 急 ...)."""
+    stripped = _TRAILING_FILLER_RE.sub("", _LEADING_FILLER_RE.sub("", text.strip()))
+    return stripped or text.strip()
+
+
+def fingerprint_files(paths: Iterable[Path | None], *flags: object) -> str:
+    """Digest of the data files and settings that decide which terms come out."""
+    digest = hashlib.sha256(repr(flags).encode())
+    for path in paths:
+        digest.update(path.read_bytes() if path else b"-")
+    return digest.hexdigest()[:16]
 
 
 def read_lines(path: Path) -> list[str]:
@@ -60,6 +85,7 @@ class ChineseTokenizer:
         synonyms: Path | None = SYNONYMS_PATH,
         search_mode: bool = True,
     ) -> None:
+        self.fingerprint = fingerprint_files([userdict, stopwords, synonyms], search_mode)
         self._opencc = OpenCC("t2s")
         self._synonyms = read_synonyms(synonyms) if synonyms else {}
         self._stopwords = frozenset(self.normalize(w) for w in read_lines(stopwords)) if stopwords else frozenset()
@@ -92,6 +118,23 @@ class ChineseTokenizer:
             if token and token not in self._stopwords and _CONTENT_RE.search(token):
                 tokens.append(self._synonyms.get(token, token))
         return tokens
+
+    def bigrams(self, text: str) -> list[str]:
+        """Overlapping character bigrams of the normalised text, one word-run at a time.
+
+        They match where word cutting disagrees between a question and an answer
+        (身体条件 / 身体需符合哪些条件); a single-character run is kept whole.
+        """
+        grams: list[str] = []
+        for run in _RUN_SPLIT_RE.split(self.normalize(text)):
+            if len(run) == 1:
+                grams.append(run)
+            grams.extend(run[i : i + 2] for i in range(len(run) - 1))
+        return grams
+
+    def terms(self, text: str) -> list[str]:
+        """BM25 terms: the words of `tokenize` plus the character bigrams (prefixed `#`)."""
+        return self.tokenize(text) + ["#" + gram for gram in self.bigrams(text)]
 
     def add_words(self, words: Iterable[str]) -> None:
         """Teach the cutter extra terms (for example an entry's keywords)."""

@@ -59,7 +59,6 @@ log = logging.getLogger("wenzheng.wechat")
 
 _NONCE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # echoed into our encrypted reply
 STATUS = {BadSignature: 403, StaleRequest: 403, PayloadTooLarge: 413, MalformedMessage: 400}
-HOUSEKEEPING_S = 6 * 3600
 
 
 class WechatChannel:
@@ -105,8 +104,8 @@ class WechatChannel:
     @asynccontextmanager
     async def lifespan(self, app: Any = None) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        await self._resume()
-        workers = [asyncio.create_task(self._housekeeping(stop))]
+        await self.scheduler.resume_promised()
+        workers = [asyncio.create_task(self.scheduler.housekeep(stop))]
         if self.outbox is not None:
             workers.append(asyncio.create_task(self.outbox.run(stop)))
         try:
@@ -203,51 +202,58 @@ class WechatChannel:
         return await self.answerer.answer(inbound, follower)
 
     async def _pickup(self, inbound: WechatInbound, follower: Follower, key: str) -> Answer:
-        messages, finished = await self.scheduler.pickup(key)
-        if finished:
-            await asyncio.to_thread(self.followers.set_pickup, inbound.openid, None, key)
-        if not messages:  # the held answer was silence: answer this message instead
+        """The citizen wrote after our invitation: hand over the held answer instead."""
+        held = await self.scheduler.pickup(key)
+        if held.status == "working":
+            return Answer((texts.PICKUP_STILL_WORKING,))
+        await asyncio.to_thread(self.followers.set_pickup, inbound.openid, None, key)
+        if held.status == "lost":
+            return Answer((texts.PICKUP_LOST,))
+        if not held.messages:  # the held answer was silence: answer this message instead
             return await self.answerer.answer(inbound, replace(follower, pickup_key=None))
-        if messages[0] in (texts.PICKUP_STILL_WORKING, texts.PICKUP_LOST):
-            return Answer(messages)
         note = [texts.PICKUP_NEW_QUESTION.strip()] if len(clean_text(inbound.content)) > 4 else []
-        return Answer(tuple(pack([texts.PICKUP_HEAD.strip(), *messages, *note])))
-
-    async def _resume(self) -> None:
-        if self.scheduler.outbox is None:
-            return
-        try:
-            promised = await asyncio.to_thread(self.inbox.awaiting_outbox)
-        except Exception:  # starting matters more than resuming
-            log.exception("reading WeChat answers promised to the outbox failed")
-            return
-        for record, xml in promised:
-            try:
-                self.scheduler.resume(parse_inbound(xml), record)
-            except WechatRequestError:
-                log.warning("cannot resume %s: its message is not stored", record.key)
-
-    async def _housekeeping(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await asyncio.to_thread(self.inbox.purge)
-            except Exception:
-                log.exception("purging the WeChat inbox failed")
-            with suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=HOUSEKEEPING_S)
+        return Answer(tuple(pack([texts.PICKUP_HEAD.strip(), *held.messages, *note])))
 
 
 @asynccontextmanager
 async def mount_wechat(app: FastAPI, channel: WechatChannel) -> AsyncIterator[WechatChannel]:
-    """Add the channel to an app that is already starting (inside its lifespan, once the
-    services exist), run its workers, and close its API client at shutdown."""
-    app.include_router(channel.router)
+    """Serve the channel from an app that is already starting (inside its lifespan, once the
+    services exist), run its workers, and close its API client at shutdown.
+
+    The routes are added once per app and serve whichever channel is mounted now, so an app
+    whose lifespan runs again (tests) gets the new channel, not a stale one."""
+    slot: _ChannelSlot | None = getattr(app.state, "wechat_slot", None)
+    if slot is None:
+        slot = app.state.wechat_slot = _ChannelSlot()
+        app.include_router(slot.router(channel.config.path))
+    slot.channel = channel
     try:
         async with channel.lifespan(app):
             yield channel
     finally:
+        slot.channel = None
         if channel.api_client is not None:
             await channel.api_client.aclose()
+
+
+class _ChannelSlot:
+    channel: WechatChannel | None = None
+
+    def router(self, path: str) -> APIRouter:
+        router = APIRouter(tags=["wechat"])
+        router.add_api_route(path, self.check_url, methods=["GET"], include_in_schema=False)
+        router.add_api_route(path, self.receive, methods=["POST"], include_in_schema=False)
+        return router
+
+    async def check_url(self, request: Request) -> Response:
+        if self.channel is None:
+            return PlainTextResponse("starting", status_code=503)
+        return await self.channel.check_url(request)
+
+    async def receive(self, request: Request) -> Response:
+        if self.channel is None:
+            return PlainTextResponse("starting", status_code=503)
+        return await self.channel.receive(request)
 
 
 def create_wechat_router(

@@ -18,15 +18,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.channels import texts
+from bot.channels.errors import WechatRequestError
 from bot.channels.follower import FollowerStore
 from bot.channels.inbox import InboxRecord, InboxStore
 from bot.channels.outbox import Outbox
 from bot.channels.wechat_answer import Answer
-from bot.channels.wechat_inbound import WechatInbound
+from bot.channels.wechat_inbound import WechatInbound, parse_inbound
 from bot.channels.wechat_render import MAX_TEXT_BYTES, cut_to_bytes, size
 
 log = logging.getLogger("wenzheng.wechat")
@@ -34,6 +36,7 @@ log = logging.getLogger("wenzheng.wechat")
 LAST_ATTEMPT = 3
 JOB_MEMORY_S = 60.0  # finished jobs stay in memory this long for late retries
 PICKUP_WAIT_S = 3.5
+HOUSEKEEPING_S = 6 * 3600
 ARRIVAL_SLACK_S = 0.3  # what rendering, encrypting and sending a reply may take
 
 Compute = Callable[[WechatInbound], Awaitable[Answer]]
@@ -44,6 +47,12 @@ class Timing:
     verified: bool
     deadline_s: float = 4.3  # WeChat drops the connection at 5 s; keep network slack
     hold_s: float = 5.5  # unverified, not the last attempt: answer only after WeChat gave up
+
+
+@dataclass(frozen=True)
+class Pickup:
+    status: str  # ready (messages may be empty: the answer was silence) / working / lost
+    messages: tuple[str, ...] = ()
 
 
 @dataclass
@@ -94,26 +103,50 @@ class ReplyScheduler:
             return None  # WeChat has given up on this attempt; a retry will get the answer
         return self._defer(job)
 
-    def resume(self, inbound: WechatInbound, record: InboxRecord) -> None:
-        """After a restart: finish a message whose answer was promised to the outbox."""
-        if record.key not in self._jobs:
-            self._start(inbound, record)
+    async def resume_promised(self) -> None:
+        """After a restart: finish the answers promised to the outbox (idempotent)."""
+        if self.outbox is None:
+            return
+        try:
+            promised = await asyncio.to_thread(self.inbox.awaiting_outbox)
+        except Exception:  # starting matters more than resuming
+            log.exception("reading WeChat answers promised to the outbox failed")
+            return
+        for record, xml in promised:
+            try:
+                inbound = parse_inbound(xml)
+            except WechatRequestError:
+                log.warning("cannot resume %s: its message is not stored", record.key)
+                continue
+            if record.key not in self._jobs:
+                self._start(inbound, record)
 
-    async def pickup(self, key: str) -> tuple[tuple[str, ...], bool]:
-        """The held answer for `key` and whether the pickup is over (delivered or lost)."""
+    async def housekeep(self, stop: asyncio.Event) -> None:
+        """Forget old inbox records now and every few hours, until `stop`."""
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(self.inbox.purge)
+            except Exception:
+                log.exception("purging the WeChat inbox failed")
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=HOUSEKEEPING_S)
+
+    async def pickup(self, key: str) -> Pickup:
+        """The answer held for `key` (unverified accounts), waiting a little if unfinished."""
         job = self._jobs.get(key)
         if job is not None and job.task is not None and not job.task.done():
             await asyncio.wait({job.task}, timeout=PICKUP_WAIT_S)
             if not job.task.done():
-                return (texts.PICKUP_STILL_WORKING,), False
+                return Pickup("working")
         answer = job.answer() if job is not None else None
         delivery = job.delivery if job is not None else None
         if answer is None:
             record = await asyncio.to_thread(self.inbox.get, key)
             if record is None or record.status != "done":
-                return (texts.PICKUP_LOST,), True
+                return Pickup("lost")
             answer, delivery = Answer(record.messages, record.conversation_id), record.delivery
-        return (answer.messages[1:] if delivery == "partial" else answer.messages), True
+        held = answer.messages[1:] if delivery == "partial" else answer.messages
+        return Pickup("ready", held)
 
     def _start(self, inbound: WechatInbound, record: InboxRecord) -> Job:
         job = Job(record.key, inbound, delivery=record.delivery)

@@ -1,32 +1,38 @@
-"""Stand-ins for the intent model and hybrid retriever while the core is being assembled:
-the real keyword rules and a real BM25 index over the demo content, nothing faked."""
+"""Stand-ins for the intent model and the hybrid retriever, used only while `server` cannot
+be imported (the core is being assembled): small and deterministic, for plumbing tests of
+the channel that assert nothing about retrieval quality beyond the obvious."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
 
-from intents.classifier import IntentPrediction, IntentScore
-from intents.rules import KeywordRules
 from knowledge_base.models import Entry
-from retrieval.sparse import Bm25Index
-from retrieval.tokenize import ChineseTokenizer
 
-CONFIDENT_SCORE = 8.0
+HUMAN_WORDS = ("转人工", "人工客服", "人工服务")
+CONFIDENT_SHARE = 0.35  # of the query's bigrams found in the best entry
+
+
+@dataclass(frozen=True)
+class Prediction:
+    name: str
+    confidence: float
+
+    def to_rasa(self, text: str) -> dict[str, Any]:
+        intent = {"name": self.name, "confidence": self.confidence}
+        return {"text": text, "intent": intent, "intent_ranking": [intent], "entities": []}
 
 
 class KeywordClassifier:
-    """The keyword rules, else a question about a service."""
+    """A request for a human by its words, else a question about a service."""
 
-    def __init__(self) -> None:
-        self._rules = KeywordRules()
-
-    def parse(self, text: str) -> IntentPrediction:
-        found = self._rules.match(text)
-        if found is not None:
-            return found
-        score = IntentScore("ask_service_guide", 0.6)
-        return IntentPrediction(score, (score,), source="threshold")
+    def parse(self, text: str) -> Prediction:
+        if any(word in text for word in HUMAN_WORDS) or text.strip() == "人工":
+            return Prediction("request_human", 1.0)
+        return Prediction("ask_service_guide", 0.6)
 
 
 @dataclass  # the router's Hit protocol has plain (settable) attributes
@@ -42,20 +48,31 @@ class SearchResult:
     confident: bool
 
 
+def bigrams(text: str) -> Counter[str]:
+    chars = [c for c in text if c.isalnum()]
+    return Counter(a + b for a, b in pairwise(chars))
+
+
 class SparseRetriever:
-    """BM25 over the entries; scores scaled to the best hit, as the router expects."""
+    """Character-bigram overlap with each entry's title, questions and keywords."""
 
     def __init__(self, entries: Sequence[Entry]) -> None:
-        self._index = Bm25Index(ChineseTokenizer())
-        self._titles = {e.id: e.title for e in entries}
-        for entry in entries:
-            self._index.add(entry.id, {"title": entry.title, "questions": list(entry.questions),
-                                       "keywords": list(entry.keywords), "body": entry.text or ""})
+        self._docs = [
+            (e.id, e.title, bigrams(" ".join([e.title, e.title, *e.questions, *e.keywords])))
+            for e in entries
+        ]
 
     def search(self, query: str, k: int = 5) -> SearchResult:
-        found = self._index.search(query, k)
-        if not found:
+        wanted = bigrams(query)
+        if not wanted:
             return SearchResult((), False)
-        top = found[0][1]
-        hits = tuple(Hit(i, self._titles[i], s / top) for i, s in found)
-        return SearchResult(hits, top >= CONFIDENT_SCORE)
+        scored = sorted(
+            ((sum(min(n, doc[g]) for g, n in wanted.items()), i, t) for i, t, doc in self._docs),
+            reverse=True,
+        )[:k]
+        scored = [s for s in scored if s[0] > 0]
+        if not scored:
+            return SearchResult((), False)
+        top = scored[0][0]
+        hits = tuple(Hit(i, t, s / top) for s, i, t in scored)
+        return SearchResult(hits, top / sum(wanted.values()) >= CONFIDENT_SHARE)

@@ -127,3 +127,12 @@ async def test_an_answer_promised_to_the_outbox_survives_a_crash(
     sent = fake_wechat.texts_to(openid)
     assert len(sent) == 1 and "身份证" in sent[0]
     assert citizen_turns(stack, openid) == [QUESTION]
+
+
+async def test_a_held_answer_that_is_gone_is_said_so(wechat: Any, stack: Any) -> None:
+    openid = new_openid("lost")
+    FollowerStore(stack.engine).set_pickup(openid, "msg:1")  # purged, or lost in a crash
+    async with wechat() as h:
+        assert await h.ask(text_xml(openid, "1")) == texts.PICKUP_LOST
+        assert "身份证" in (await h.ask(text_xml(openid, QUESTION)) or "")
+    assert FollowerStore(stack.engine).get(openid).pickup_key is None  # type: ignore[union-attr]

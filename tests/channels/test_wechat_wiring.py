@@ -57,3 +57,19 @@ async def test_routes_added_in_the_lifespan_answer(stack: Any, fake_wechat: Fake
 def test_menu_push_command(fake_wechat: FakeWechat) -> None:
     sent = publish_menu(APPID, SECRET, fake_wechat.base_url)
     assert sent == load_menu().wechat_json() == fake_wechat.menus[-1]
+
+
+async def test_a_second_start_of_the_same_app_serves_the_new_channel(
+    stack: Any, fake_wechat: FakeWechat
+) -> None:
+    app = create_app(stack, fake_wechat)
+    peer = WechatPeer()
+    for _ in range(2):
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+                params, body = peer.push(text_xml(new_openid(), "身份证丢了怎么补办"))
+                response = await http.post("/channels/wechat", params=params, content=body)
+            assert "身份证" in (peer.open_reply(response) or "")
+    wechat_routes = [r for r in app.routes if getattr(r, "path", "") == "/channels/wechat"]
+    assert len(wechat_routes) <= 2  # GET and POST, included once

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.embed import E5_MODEL_ID, E5Embedder, Embedder, EmbeddingCache, load_embedder
+from retrieval.errors import EmbedderUnavailable
+from tests.retrieval.conftest import HashEmbedder
+
+
+def test_e5_vectors_are_unit_float32_and_roles_differ(e5: E5Embedder) -> None:
+    assert isinstance(e5, Embedder) and e5.model_id == E5_MODEL_ID and e5.dim == 384
+    queries = e5.embed_queries(["公积金怎么提取", "身份证丢了"])
+    passages = e5.embed_passages(["公积金怎么提取"])
+    assert queries.shape == (2, 384) and queries.dtype == np.float32
+    assert np.allclose(np.linalg.norm(queries, axis=1), 1.0, atol=1e-4)
+    assert not np.allclose(queries[0], passages[0])  # query: / passage: prefixes
+    assert e5.embed_queries([]).shape == (0, 384)
+    related = float(e5.embed_queries(["住房公积金提取"])[0] @ queries[0])
+    unrelated = float(e5.embed_queries(["今天天气怎么样"])[0] @ queries[0])
+    assert related > unrelated
+
+
+def test_e5_gives_the_same_vectors_from_two_threads(e5: E5Embedder) -> None:
+    texts = ["驾驶证换证", "社保卡补办", "居住证办理", "护照申请"] * 3
+    serial = e5.embed_queries(texts)
+    results: dict[int, np.ndarray] = {}
+
+    def work(n: int) -> None:
+        results[n] = e5.embed_queries(texts)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(np.allclose(results[n], serial, atol=1e-6) for n in range(2))
+
+
+def test_cache_embeds_each_text_once_per_model_and_role(tmp_path: Path) -> None:
+    embedder = HashEmbedder()
+    cache = EmbeddingCache(tmp_path / "embeddings.sqlite")
+    first = cache.embed(embedder, ["甲乙", "丙丁", "甲乙"], "passage")
+    assert embedder.embedded == ["甲乙", "丙丁"] and cache.misses == 2
+    again = EmbeddingCache(tmp_path / "embeddings.sqlite").embed(embedder, ["丙丁", "甲乙"], "passage")
+    assert embedder.embedded == ["甲乙", "丙丁"]
+    assert np.allclose(again, first[[1, 0]])
+    cache.embed(embedder, ["甲乙"], "query")  # another role is another key
+    cache.embed(HashEmbedder(model_id="test/other"), ["甲乙"], "passage")
+    assert cache.misses == 4 and cache.hits == 1
+
+
+def test_load_embedder_specs(e5: E5Embedder, tmp_path: Path) -> None:
+    assert load_embedder(None).model_id == E5_MODEL_ID
+    assert load_embedder("e5").model_id == E5_MODEL_ID
+    with pytest.raises(EmbedderUnavailable):
+        load_embedder(str(tmp_path / "no-such-model"))
