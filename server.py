@@ -18,11 +18,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import SecretStr
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.api import chat, health, kb, search
 from bot.api.deps import Services
+from bot.channels.wechat import WechatChannel, WechatConfig, mount_wechat
+from bot.channels.wechat_api import WechatApiClient
 from bot.conversations import ConversationStore
 from bot.dialogue import Bot
 from bot.errors import StorageUnavailable
@@ -137,8 +140,37 @@ def build_services(settings: Settings) -> Services:
     return Services(
         kb=store, index=index, classifier=classifier, bot=bot, conversations=conversations,
         api_token=settings.api_token.get_secret_value() if settings.api_token else None,
-        max_message_chars=settings.max_message_chars, ping_database=ping,
+        max_message_chars=settings.max_message_chars, ping_database=ping, engine=engine,
     )
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def build_wechat_channel(settings: Settings, services: Services) -> WechatChannel | None:
+    """The WeChat channel, or None (said in the log) while it is not configured."""
+    if settings.wechat_token is None or not settings.wechat_appid:
+        log.info("WeChat channel off: set BOT_WECHAT_TOKEN and BOT_WECHAT_APPID to serve "
+                 "/channels/wechat (docs/wechat.md)")
+        return None
+    options: dict[str, Any] = (
+        {"menu_path": settings.wechat_menu_path} if settings.wechat_menu_path else {}
+    )
+    config = WechatConfig(
+        token=settings.wechat_token.get_secret_value(), appid=settings.wechat_appid,
+        aes_key=_secret(settings.wechat_aes_key),
+        previous_aes_key=_secret(settings.wechat_aes_key_previous),
+        verified=settings.wechat_verified, original_id=settings.wechat_original_id,
+        max_message_chars=settings.max_message_chars, **options,
+    )
+    secret = _secret(settings.wechat_app_secret)
+    api = WechatApiClient(settings.wechat_appid, secret, settings.wechat_api_base) if secret else None
+    log.info("WeChat channel on at %s (%s mode, %s account%s)", config.path,
+             "safe" if config.aes_key else "plaintext",
+             "verified" if config.verified else "unverified",
+             "" if api else "; no BOT_WECHAT_APP_SECRET: no customer-service messages")
+    return WechatChannel(config, services.bot, services.conversations, services.engine, api)
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -195,7 +227,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services = services or build_services(settings)
-        yield
+        channel = build_wechat_channel(settings, app.state.services)
+        if channel is None:
+            yield
+            return
+        async with mount_wechat(app, channel):
+            app.state.senders = {"wechat": channel.sender}  # OutboundSender for staff replies
+            yield
 
     app = FastAPI(title="问政助手 API", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)

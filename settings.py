@@ -29,5 +29,13 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     max_message_chars: int = Field(default=2000, ge=10, le=20000)
 
-    def resolved_database_url(self) -> str | None:
-        return self.database_url or None
+    # WeChat Official Account channel (docs/wechat.md); off while token or appid is unset.
+    wechat_token: SecretStr | None = None
+    wechat_appid: str | None = None
+    wechat_app_secret: SecretStr | None = None
+    wechat_aes_key: SecretStr | None = None
+    wechat_aes_key_previous: SecretStr | None = None
+    wechat_verified: bool = False
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_original_id: str | None = None
+    wechat_menu_path: Path | None = None

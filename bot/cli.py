@@ -132,6 +132,24 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return benchmark.run(args, settings)
 
 
+def cmd_wechat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.channels.errors import ChannelError
+    from bot.channels.wechat_menu import publish_menu
+
+    if not settings.wechat_appid or settings.wechat_app_secret is None:
+        print("set BOT_WECHAT_APPID and BOT_WECHAT_APP_SECRET first", file=sys.stderr)
+        return 2
+    path = Path(args.file) if args.file else settings.wechat_menu_path
+    try:
+        sent = publish_menu(settings.wechat_appid, settings.wechat_app_secret.get_secret_value(),
+                            settings.wechat_api_base, path)
+    except ChannelError as exc:
+        print(f"menu push failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"menu published: {len(sent['button'])} top-level buttons")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="问政助手 command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -162,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("text")
     parse.add_argument("--json", action="store_true")
     _add_eval(sub)
+    wechat = sub.add_parser("wechat", help="WeChat Official Account channel")
+    wechat_sub = wechat.add_subparsers(dest="wechat_command", required=True)
+    menu = wechat_sub.add_parser("menu", help="the custom menu")
+    menu.add_argument("menu_command", choices=["push"])
+    menu.add_argument("--file", help="menu YAML (default: BOT_WECHAT_MENU_PATH or the bundled one)")
     bench = sub.add_parser("bench", help="latency, throughput, memory and build time")
     bench.add_argument("--shared", default="../shared/eval")
     bench.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
@@ -186,7 +209,7 @@ def _add_eval(sub: Any) -> None:
 HANDLERS: dict[str, Handler] = {
     "serve": cmd_serve, "kb": cmd_kb, "index": cmd_index, "intents": cmd_intents,
     "ask": cmd_ask, "search": cmd_search, "parse": cmd_parse, "eval": cmd_eval,
-    "bench": cmd_bench,
+    "bench": cmd_bench, "wechat": cmd_wechat,
 }
 
 

@@ -11,8 +11,9 @@ from intents.text import normalize_text
 
 DEFAULT_TRIGGERS: Mapping[str, Sequence[str]] = {
     "request_human": (
-        r"转人工", r"人工客服", r"人工服务", r"人工坐席", r"真人客服",
-        r"(找|要|接|叫|呼叫|转接|联系)(个)?(人工|真人|客服)", r"^(人工|客服)+$",
+        r"转(一下|个)?人工", r"人工客服", r"人工服务", r"人工坐席", r"真人客服",
+        r"(找|要|接|叫|呼叫|转接|联系)(个)?(人工|真人|客服)", r"转接(给)?工作人员",
+        r"有(没有)?人工(客服)?吗", r"^(人工|客服)+$",
         r"^zhuan ?ren ?gong$",
     ),
 }

@@ -155,5 +155,5 @@ def read_index(path: Path, manifest: DenseManifest) -> faiss.Index:
 def write_json(path: Path, data: object) -> None:
     """Write JSON atomically (temp file, then rename), so a crash leaves the old file."""
     temp = path.with_suffix(path.suffix + ".tmp")
-    temp.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
+    temp.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), "utf-8")
     temp.replace(path)

@@ -174,7 +174,11 @@ class EmbeddingCache:
         storing) only the texts this model has not embedded before."""
         keys = [cache_key(role, text) for text in texts]
         found = self._lookup(embedder.model_id, keys)
-        missing = sorted({key: i for i, key in enumerate(keys) if key not in found}.values())
+        first: dict[bytes, int] = {}
+        for i, key in enumerate(keys):
+            if key not in found:
+                first.setdefault(key, i)
+        missing = list(first.values())
         if missing:
             encode = embedder.embed_queries if role == "query" else embedder.embed_passages
             fresh = encode([texts[i] for i in missing])

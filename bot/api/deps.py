@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request
+from sqlalchemy import Engine
 
 from bot.conversations import ConversationStore
 from bot.dialogue import Bot
@@ -23,6 +24,7 @@ class Services:
     api_token: str | None
     max_message_chars: int
     ping_database: Any  # Callable[[], None]; raises when the database is unreachable
+    engine: Engine
 
 
 def get_services(request: Request) -> Services:

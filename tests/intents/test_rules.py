@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import pytest
+
+from intents.rules import KeywordRules
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["转人工", "转人工！", "麻烦转一下人工", "人工客服", "我要找人工", "人工", "客服", "找客服",
+     "真人客服在吗", "接人工服务", "有人工吗", "给我转接工作人员", "ＺＨＵＡＮ ＲＥＮＧＯＮＧ"],
+)
+def test_unambiguous_triggers_ask_for_a_human_with_full_confidence(text: str) -> None:
+    prediction = KeywordRules().match(text)
+    assert prediction is not None
+    assert (prediction.name, prediction.confidence, prediction.source) == (
+        "request_human", 1.0, "rule")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["不用转人工了", "我不想找客服", "上次转人工也没用", "人工智能是什么", "人工湖什么时候建好",
+     "客服电话是多少", "请打开人人网", "身份证丢了怎么补办", ""],
+)
+def test_other_messages_are_left_to_the_model(text: str) -> None:
+    assert KeywordRules().match(text) is None
+
+
+def test_long_letters_mentioning_a_human_are_left_to_the_model() -> None:
+    letter = "尊敬的领导您好，上次我打电话转人工，客服说会反映给物业，可是小区的电梯到现在还没有修好。"
+    assert KeywordRules().match(letter) is None
+    assert KeywordRules(max_chars=200).match(letter) is not None
+
+
+def test_rules_are_configurable() -> None:
+    rules = KeywordRules({"goodbye": (r"^拜拜$",)})
+    found = rules.match("拜拜")
+    assert found is not None and found.name == "goodbye"
+    assert rules.match("转人工") is None
