@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import shutil
 import sys
 import threading
 from collections.abc import AsyncIterator
@@ -37,7 +36,8 @@ from knowledge_base.db import create_engine_for, migrate, sqlite_url
 from knowledge_base.errors import StoreUnavailable
 from knowledge_base.store import KnowledgeBaseStore
 from retrieval.embed import load_embedder
-from retrieval.indexer import KnowledgeIndex
+from retrieval.indexer import KnowledgeIndex, print_progress
+from retrieval.rerank import CrossEncoderReranker
 from settings import Settings
 
 log = logging.getLogger("wenzheng")
@@ -97,27 +97,19 @@ def build_index(
 ) -> KnowledgeIndex:
     """The search index, brought in step with the store (only changed text is embedded)."""
     embedder = embedder or load_embedder(settings.embedding_model)
-    index = KnowledgeIndex(settings.data_dir / "index", embedder)
+    reranker = CrossEncoderReranker(settings.reranker_model) if settings.reranker_model else None
+    index = KnowledgeIndex(settings.data_dir, embedder=embedder, reranker=reranker)
     report = print_progress if progress else None
     if rebuild:
         index.build(store.iter_all(), progress=report)
     else:
-        index.sync(store.iter_all(), progress=report)
+        index.load_or_build(store.iter_all(), progress=report)
     return index
 
 
 def build_classifier(settings: Settings, force: bool = False, embedder: Any = None) -> Any:
     embedder = embedder or load_embedder(settings.embedding_model)
-    model_dir = settings.data_dir / "intents"
-    if force and model_dir.exists():
-        shutil.rmtree(model_dir)
-    return load_or_train(settings.nlu_path, model_dir, embedder)
-
-
-def print_progress(done: int, total: int, rate: float, eta: float) -> None:
-    print(f"\r  indexed {done}/{total}  {rate:.0f}/s  ~{eta:.0f}s left", end="", file=sys.stderr)
-    if done >= total:
-        print(file=sys.stderr)
+    return load_or_train(settings.nlu_path, settings.data_dir / "intents", embedder, force=force)
 
 
 def build_services(settings: Settings) -> Services:

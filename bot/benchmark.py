@@ -84,7 +84,7 @@ def build_index(data_dir: Path, entries: list[Any], settings: Settings) -> dict[
     migrate(engine)
     KnowledgeBaseStore(engine).upsert_many(entries, "bench")
     engine.dispose()
-    index = KnowledgeIndex(data_dir / "index", load_embedder(settings.embedding_model))
+    index = KnowledgeIndex(data_dir, embedder=load_embedder(settings.embedding_model))
     started = time.perf_counter()
     index.build(entries)
     cold = time.perf_counter() - started

@@ -32,10 +32,9 @@ def evaluate_retrieval_files(settings: Settings, kb: Path, queries: Path) -> dic
     from retrieval.evaluate import evaluate_retrieval
     from retrieval.indexer import KnowledgeIndex
 
-    target = settings.data_dir / "eval-index" / kb.stem
-    shutil.rmtree(target, ignore_errors=True)
-    index = KnowledgeIndex(target, load_embedder(settings.embedding_model),
-                           cache_dir=settings.data_dir / "embedding-cache")
+    target = settings.data_dir / "eval" / kb.stem
+    shutil.rmtree(target / "index" / "dense", ignore_errors=True)  # fresh index, warm embedding cache
+    index = KnowledgeIndex(target, embedder=load_embedder(settings.embedding_model))
     index.build(load_kb(kb))
     result: dict[str, Any] = evaluate_retrieval(index, read_jsonl(queries))
     return result

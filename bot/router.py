@@ -65,7 +65,7 @@ class Router:
         self,
         classifier: Classifier,
         retriever: Retriever,
-        clarify_margin: float = 0.03,
+        clarify_margin: float = 0.06,
         suggest_floor: float = 0.3,
         max_choices: int = 3,
     ) -> None:

@@ -23,7 +23,9 @@ class EmbeddingCache:
         """Rows for `texts`; the cache then holds exactly these texts (lines deleted from the
         YAML leave it)."""
         missing = sorted({text for text in texts if text not in self._vectors})
-        fresh = dict(zip(missing, self._encoder.embed_queries(missing))) if missing else {}
+        fresh: dict[str, Matrix] = {}
+        if missing:
+            fresh = dict(zip(missing, self._encoder.embed_queries(missing), strict=True))
         wanted = set(texts)
         if fresh or len(wanted) != len(self._vectors):
             self._vectors = {t: v for t, v in (self._vectors | fresh).items() if t in wanted}
@@ -33,7 +35,7 @@ class EmbeddingCache:
     def _read(self) -> dict[str, Matrix]:
         try:
             with np.load(self._path, allow_pickle=False) as stored:
-                return dict(zip(stored["texts"].tolist(), stored["vectors"]))
+                return dict(zip(stored["texts"].tolist(), stored["vectors"], strict=True))
         except (OSError, KeyError, ValueError):
             return {}  # absent or damaged: it is only a cache
 
@@ -41,5 +43,6 @@ class EmbeddingCache:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         partial = self._path.with_suffix(".tmp.npz")
         texts = list(self._vectors)
-        np.savez(partial, texts=np.array(texts), vectors=np.vstack([self._vectors[t] for t in texts]))
+        vectors = np.vstack([self._vectors[text] for text in texts])
+        np.savez(partial, texts=np.array(texts), vectors=vectors)
         partial.replace(self._path)

@@ -24,7 +24,9 @@ class BatchIntentClassifier(Protocol):
     def parse_batch(self, texts: Sequence[str]) -> list[IntentPrediction]: ...
 
 
-def evaluate_intents(classifier: IntentClassifier, rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def evaluate_intents(
+    classifier: IntentClassifier, rows: Iterable[Mapping[str, Any]]
+) -> dict[str, Any]:
     """Gold labels the classifier has no class for can never be predicted: they count as errors."""
     items = [(str(row["text"]), str(row["intent"])) for row in rows]
     predicted = predict_names(classifier, [text for text, _ in items])
@@ -32,13 +34,14 @@ def evaluate_intents(classifier: IntentClassifier, rows: Iterable[Mapping[str, A
     per_intent = {label: _intent_scores(label, gold, predicted) for label in sorted(set(gold))}
     return {
         "count": len(items),
-        "accuracy": _share(g == p for g, p in zip(gold, predicted)),
+        "accuracy": _share(g == p for g, p in zip(gold, predicted, strict=True)),
         "macro_f1": _mean(scores["f1"] for scores in per_intent.values()),
-        "route_accuracy": _share(route(g) == route(p) for g, p in zip(gold, predicted)),
+        "route_accuracy": _share(route(g) == route(p)
+                                 for g, p in zip(gold, predicted, strict=True)),
         "per_intent": per_intent,
         "confusion": confusion_matrix(gold, predicted),
         "errors": [{"text": t, "intent": g, "predicted": p}
-                   for (t, g), p in zip(items, predicted) if g != p],
+                   for (t, g), p in zip(items, predicted, strict=True) if g != p],
     }
 
 
@@ -55,14 +58,15 @@ def route(intent: str) -> str:
 def confusion_matrix(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
     """Rows are gold labels, columns predictions, over every label seen in either."""
     labels = sorted(set(gold) | set(predicted))
-    pairs = Counter(zip(gold, predicted))
+    pairs = Counter(zip(gold, predicted, strict=True))
     return {"labels": labels, "matrix": [[pairs[(g, p)] for p in labels] for g in labels]}
 
 
 def format_report(result: Mapping[str, Any]) -> str:
-    lines = [f"rows {result['count']}  accuracy {result['accuracy']:.3f}  "
-             f"macro-F1 {result['macro_f1']:.3f}  route accuracy {result['route_accuracy']:.3f}",
-             "", f"{'intent':<22}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}"]
+    summary = (f"rows {result['count']}  accuracy {result['accuracy']:.3f}  "
+               f"macro-F1 {result['macro_f1']:.3f}  route accuracy {result['route_accuracy']:.3f}")
+    header = f"{'intent':<22}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}"
+    lines = [summary, "", header]
     for label, s in result["per_intent"].items():
         lines.append(f"{label:<22}{s['precision']:>10.3f}{s['recall']:>8.3f}{s['f1']:>8.3f}"
                      f"{s['support']:>9d}")
@@ -73,12 +77,12 @@ def _confusion_lines(confusion: Mapping[str, Any]) -> list[str]:
     labels = confusion["labels"]
     header = f"{'gold / predicted':<22}" + "".join(f"{n:>5d}" for n in range(1, len(labels) + 1))
     rows = [f"{n:>2d} {label:<19}" + "".join(f"{count:>5d}" for count in counts)
-            for n, (label, counts) in enumerate(zip(labels, confusion["matrix"]), 1)]
+            for n, (label, counts) in enumerate(zip(labels, confusion["matrix"], strict=True), 1)]
     return [header, *rows]
 
 
 def _intent_scores(label: str, gold: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
-    hits = sum(g == p == label for g, p in zip(gold, predicted))
+    hits = sum(g == p == label for g, p in zip(gold, predicted, strict=True))
     support, claimed = gold.count(label), predicted.count(label)
     precision = hits / claimed if claimed else 0.0
     recall = hits / support if support else 0.0

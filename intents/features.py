@@ -35,9 +35,11 @@ class IntentFeaturizer:
         return self.transform(texts, embeddings)
 
     def transform(self, texts: Sequence[str], embeddings: Matrix) -> sparse.csr_matrix:
-        dense = sparse.csr_matrix(np.asarray(embeddings, dtype=np.float64) * self.config.embedding_weight)
+        weighted = np.asarray(embeddings, dtype=np.float64) * self.config.embedding_weight
+        dense = sparse.csr_matrix(weighted)
         blocks = [self._whole.transform(texts), self._tail.transform(self._tails(texts)), dense]
-        return sparse.hstack(blocks, format="csr")
+        matrix: sparse.csr_matrix = sparse.hstack(blocks, format="csr")
+        return matrix
 
     def _tails(self, texts: Sequence[str]) -> list[str]:
         return [text[-self.config.tail_chars :] for text in texts]

@@ -24,7 +24,9 @@ from intents.rules import KeywordRules
 from intents.text import normalize_text
 from intents.training import ModelConfig, TrainedModel, train_model
 
-__all__ = ["E5QueryEncoder", "ModelConfig", "NativeIntentClassifier", "TextEncoder", "load_or_train"]
+__all__ = [
+    "E5QueryEncoder", "ModelConfig", "NativeIntentClassifier", "TextEncoder", "load_or_train",
+]
 log = logging.getLogger(__name__)
 
 
@@ -52,7 +54,7 @@ class NativeIntentClassifier:
         """One encoder call for every text the rules do not settle."""
         settled = [self._rules.match(text) for text in texts]
         pending = [i for i, found in enumerate(settled) if found is None]
-        for i, row in zip(pending, self.probabilities([texts[i] for i in pending])):
+        for i, row in zip(pending, self.probabilities([texts[i] for i in pending]), strict=True):
             settled[i] = self._decide(row)
         return [prediction for prediction in settled if prediction is not None]
 
@@ -66,7 +68,7 @@ class NativeIntentClassifier:
         return calibrated_probabilities(logits, self.model.temperature)
 
     def _decide(self, row: FloatArray) -> IntentPrediction:
-        ranking = rank_scores(dict(zip(self.intents, row.tolist())))
+        ranking = rank_scores(dict(zip(self.intents, row.tolist(), strict=True)))
         threshold = self.model.config.oos_threshold
         if ranking[0].confidence >= threshold or ranking[0].name == OUT_OF_SCOPE:
             return IntentPrediction(ranking[0], ranking)

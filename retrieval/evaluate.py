@@ -1,7 +1,9 @@
 """Retrieval quality: load a FAQ jsonl as entries, score labelled queries, report.
 
     python -m retrieval.evaluate --kb ../shared/eval/kb.jsonl \\
-        --queries ../shared/eval/dev_queries.jsonl --data-dir var/eval [--variants] [--calibrate]
+        --queries ../shared/eval/dev_queries.jsonl --data-dir var/eval
+
+(`python -m retrieval.experiment` adds the variant table and the threshold calibration.)
 
 Queries are rows `{query, expected_kb_id, also_relevant?}`. Strict metrics count
 only `expected_kb_id`; lenient ones also any id in `also_relevant`. A query whose
@@ -10,6 +12,7 @@ only `expected_kb_id`; lenient ones also any id in `also_relevant`. A query whos
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from collections.abc import Iterable
@@ -133,3 +136,22 @@ def format_report(result: dict[str, Any]) -> str:
         lines.append(f"unanswerable queries refused: {na['correctly_refused']:.3f}"
                      f" of {na['unanswerable']}")
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from retrieval.indexer import KnowledgeIndex, print_progress
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--kb", type=Path, required=True)
+    parser.add_argument("--queries", type=Path, required=True)
+    parser.add_argument("--data-dir", type=Path, default=Path("var/eval"))
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    index = KnowledgeIndex(args.data_dir)
+    index.load_or_build(load_faq_jsonl(args.kb), print_progress)
+    result = evaluate_retrieval(index, load_queries(args.queries))
+    print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else format_report(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 
 from retrieval.evaluate import evaluate_retrieval, format_report, load_faq_jsonl, load_queries
-from retrieval.hybrid import FusionConfig
 from retrieval.indexer import KnowledgeIndex, print_progress
 from retrieval.sparse import Bm25Index
 from retrieval.tokenize import read_lines, strip_filler
@@ -178,8 +177,8 @@ def calibrate(index: KnowledgeIndex, queries: list[dict[str, Any]], negatives: l
     model = LogisticRegression(C=100.0, class_weight="balanced").fit(x, y)
     scale = float(model.coef_[0, 0])
     center = float(-model.intercept_[0] / scale)
-    lines = [f"fitted scale {scale:.1f}, center {center:.4f}  (FusionConfig defaults:"
-             f" {index.retriever.fusion.scale}, {index.retriever.fusion.center})",
+    lines = [(f"fitted scale {scale:.1f}, center {center:.4f}  (FusionConfig defaults:"
+              f" {index.retriever.fusion.scale}, {index.retriever.fusion.center})"),
              "threshold  dev answered  dev answered&correct  own negatives refused  extra refused"]
     calibrated = index.retriever.fusion.calibrate
     for threshold in (0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7):

@@ -14,7 +14,7 @@ character bigrams found in the query, which finds keyword-style titles
 threw away how sure each side was and did worse than dense alone.
 
 `Hit.score` is `sigmoid(scale * (fused - center))`, fitted on labelled questions
-(see `retrieval/evaluate.py --calibrate`); `confident` compares the top score
+(`python -m retrieval.experiment` prints the fit); `confident` compares the top score
 with `threshold`. Those constants belong to the default e5 model: recalibrate
 after changing the embedder.
 """
@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -36,6 +36,8 @@ from retrieval.embed import Embedder
 from retrieval.errors import IndexNotBuilt
 from retrieval.lock import ReadWriteLock
 from retrieval.rerank import CrossEncoderReranker, Reranker
+
+__all__ = ["CrossEncoderReranker", "FusionConfig", "Hit", "HybridRetriever", "SearchResult"]
 from retrieval.sparse import Bm25Index
 from retrieval.tokenize import ChineseTokenizer, strip_filler
 
@@ -68,8 +70,8 @@ class FusionConfig:
     stale_penalty: float = 0.005  # breaks ties in favour of a policy still in force
     dense_depth: int = 64  # nearest vectors fetched from FAISS
     sparse_depth: int = 32  # best BM25 entries added as candidates
-    scale: float = 50.0
-    center: float = 0.985
+    scale: float = 42.0  # fitted: python -m retrieval.experiment (calibration table)
+    center: float = 0.986
 
     dense_weight: float = 1.0  # 0 leaves BM25 alone (for comparisons)
 
@@ -137,7 +139,7 @@ class HybridRetriever:
         catalog: Catalog,
         *,
         threshold: float = DEFAULT_THRESHOLD,
-        fusion: FusionConfig = FusionConfig(),
+        fusion: FusionConfig | None = None,
         reranker: Reranker | None = None,
         rerank_depth: int = 10,
         rerank_weight: float = 0.5,
@@ -150,7 +152,7 @@ class HybridRetriever:
             raise ValueError("threshold and rerank_weight must lie in [0, 1]")
         self.embedder, self.tokenizer = embedder, tokenizer
         self.sparse, self.dense, self.catalog = sparse, dense, catalog
-        self.threshold, self.fusion = threshold, fusion
+        self.threshold, self.fusion = threshold, fusion or FusionConfig()
         self.reranker, self.rerank_depth, self.rerank_weight = reranker, rerank_depth, rerank_weight
         self.cache = QueryCache(cache_size)
         self._lock = lock or ReadWriteLock()

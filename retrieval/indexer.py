@@ -80,10 +80,10 @@ class KnowledgeIndex:
         passage_chars: int = 60,
         field_weights: dict[str, float] | None = None,
         threshold: float = DEFAULT_THRESHOLD,
-        fusion: FusionConfig = FusionConfig(),
+        fusion: FusionConfig | None = None,
         reranker: Reranker | None = None,
         cache_size: int = 1024,
-        batch_entries: int = 16,
+        batch_entries: int = 32,
         autosave: bool = True,
         today: Callable[[], dt.date] = dt.date.today,
     ) -> None:

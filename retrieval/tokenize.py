@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import jieba
+import opencc
 from opencc import OpenCC
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -55,6 +56,30 @@ def fingerprint_files(paths: Iterable[Path | None], *flags: object) -> str:
     return digest.hexdigest()[:16]
 
 
+def traditional_characters() -> frozenset[str] | None:
+    """Characters that can start a t2s change; text without any needs no conversion.
+
+    The pure-Python converter is the slowest step of indexing, and almost all of our
+    text is already simplified. Read from the converter's own dictionaries (None,
+    meaning always convert, if they are not where this version keeps them).
+    """
+    directory = Path(opencc.__file__).parent / "dictionary"
+    try:
+        chars = {k for k, v in read_pairs(directory / "TSCharacters.txt") if v != k}
+        for key, value in read_pairs(directory / "TSPhrases.txt"):
+            if value != key and chars.isdisjoint(key):  # e.g. 反覆 -> 反复: 覆 alone stays
+                changed = [k for k, v in zip(key, value, strict=False) if k != v]
+                chars.update(changed if len(key) == len(value) else key)
+    except OSError:
+        return None
+    return frozenset(chars)
+
+
+def read_pairs(path: Path) -> list[tuple[str, str]]:
+    rows = (line.split("\t") for line in path.read_text("utf-8").splitlines() if "\t" in line)
+    return [(key, value.split(" ")[0]) for key, value in rows]
+
+
 def read_lines(path: Path) -> list[str]:
     """Non-empty lines of a data file, `#` comments dropped."""
     lines = (line.split("#", 1)[0].strip() for line in path.read_text("utf-8").splitlines())
@@ -87,6 +112,7 @@ class ChineseTokenizer:
     ) -> None:
         self.fingerprint = fingerprint_files([userdict, stopwords, synonyms], search_mode)
         self._opencc = OpenCC("t2s")
+        self._traditional = traditional_characters()
         self._synonyms = read_synonyms(synonyms) if synonyms else {}
         self._stopwords = frozenset(self.normalize(w) for w in read_lines(stopwords)) if stopwords else frozenset()
         self._search_mode = search_mode
@@ -106,18 +132,13 @@ class ChineseTokenizer:
     def normalize(self, text: str) -> str:
         """Half-width, simplified, lower-case form of `text`."""
         half = text.translate(_FULL_TO_HALF)
-        return self._opencc.convert(half).lower()
+        if self._traditional is None or not self._traditional.isdisjoint(half):
+            half = self._opencc.convert(half)
+        return half.lower()
 
     def tokenize(self, text: str) -> list[str]:
         """Content tokens of `text`, synonyms folded to their canonical term."""
-        normal = self.normalize(text)
-        cut = self._jieba.cut_for_search if self._search_mode else self._jieba.cut
-        tokens = []
-        for token in cut(normal):
-            token = token.strip()
-            if token and token not in self._stopwords and _CONTENT_RE.search(token):
-                tokens.append(self._synonyms.get(token, token))
-        return tokens
+        return self._words(self.normalize(text))
 
     def bigrams(self, text: str) -> list[str]:
         """Overlapping character bigrams of the normalised text, one word-run at a time.
@@ -125,16 +146,30 @@ class ChineseTokenizer:
         They match where word cutting disagrees between a question and an answer
         (身体条件 / 身体需符合哪些条件); a single-character run is kept whole.
         """
+        return self._grams(self.normalize(text))
+
+    def terms(self, text: str) -> list[str]:
+        """BM25 terms: the words of `tokenize` plus the character bigrams (prefixed `#`)."""
+        normal = self.normalize(text)
+        return self._words(normal) + ["#" + gram for gram in self._grams(normal)]
+
+    def _words(self, normal: str) -> list[str]:
+        cut = self._jieba.cut_for_search if self._search_mode else self._jieba.cut
+        words = []
+        for token in cut(normal):
+            token = token.strip()
+            if token and token not in self._stopwords and _CONTENT_RE.search(token):
+                words.append(self._synonyms.get(token, token))
+        return words
+
+    @staticmethod
+    def _grams(normal: str) -> list[str]:
         grams: list[str] = []
-        for run in _RUN_SPLIT_RE.split(self.normalize(text)):
+        for run in _RUN_SPLIT_RE.split(normal):
             if len(run) == 1:
                 grams.append(run)
             grams.extend(run[i : i + 2] for i in range(len(run) - 1))
         return grams
-
-    def terms(self, text: str) -> list[str]:
-        """BM25 terms: the words of `tokenize` plus the character bigrams (prefixed `#`)."""
-        return self.tokenize(text) + ["#" + gram for gram in self.bigrams(text)]
 
     def add_words(self, words: Iterable[str]) -> None:
         """Teach the cutter extra terms (for example an entry's keywords)."""

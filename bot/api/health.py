@@ -25,4 +25,4 @@ async def readyz(request: Request) -> Any:
         await run_in_threadpool(services.ping_database)
     except Exception:  # any driver error means "not ready"; details go to the log
         return JSONResponse({"status": "database_unavailable"}, status_code=503)
-    return {"status": "ready", "entries": services.index.size}
+    return {"status": "ready", "entries": len(services.index)}

@@ -26,10 +26,11 @@ class HashingEncoder:
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         self.calls.append(list(texts))
         rows = np.zeros((len(texts), 64), dtype=np.float32)
-        for row, text in zip(rows, texts):
+        for row, text in zip(rows, texts, strict=True):
             for char in text or " ":
                 row[hashlib.md5(char.encode()).digest()[0] % 64] += 1.0
-        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+        normalised: np.ndarray = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+        return normalised
 
     @property
     def texts_embedded(self) -> int:

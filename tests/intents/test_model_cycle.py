@@ -57,7 +57,9 @@ def test_editing_the_yaml_retrains_and_reuses_cached_embeddings(
     assert encoder.calls == [["多谢", "感谢", "谢谢"]]  # only the new lines were encoded
 
 
-def test_another_encoder_retrains(tiny_nlu: Path, tmp_path: Path, make_hashing_encoder: Any) -> None:
+def test_another_encoder_retrains(
+    tiny_nlu: Path, tmp_path: Path, make_hashing_encoder: Any
+) -> None:
     model_dir = tmp_path / "model"
     load_or_train(tiny_nlu, model_dir, make_hashing_encoder())
     other = make_hashing_encoder("test/other-encoder")

@@ -39,7 +39,9 @@ def test_prediction_is_frozen() -> None:
         prediction.source = "rule"  # type: ignore[misc]
 
 
-def test_model_predictions_are_rasa_parses(tiny_nlu: Path, tmp_path: Path, hashing_encoder: Any) -> None:
+def test_model_predictions_are_rasa_parses(
+    tiny_nlu: Path, tmp_path: Path, hashing_encoder: Any
+) -> None:
     classifier = load_or_train(tiny_nlu, tmp_path / "model", hashing_encoder)
     for text in ["你好", "驾驶证怎么换证", "明天天气怎么样", "转人工", "？"]:
         parsed = classifier.parse(text).to_rasa(text)
@@ -75,7 +77,9 @@ def test_low_confidence_falls_back_to_out_of_scope(
     assert_rasa_parse(prediction.to_rasa(text), text)
 
 
-def test_batch_parse_matches_single_parse(tiny_nlu: Path, tmp_path: Path, hashing_encoder: Any) -> None:
+def test_batch_parse_matches_single_parse(
+    tiny_nlu: Path, tmp_path: Path, hashing_encoder: Any
+) -> None:
     classifier = load_or_train(tiny_nlu, tmp_path / "model", hashing_encoder)
     texts = ["你好", "转人工", "护照怎么申请", "帮我订机票"]
     assert classifier.parse_batch(texts) == [classifier.parse(text) for text in texts]

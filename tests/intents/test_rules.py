@@ -27,7 +27,8 @@ def test_other_messages_are_left_to_the_model(text: str) -> None:
 
 
 def test_long_letters_mentioning_a_human_are_left_to_the_model() -> None:
-    letter = "尊敬的领导您好，上次我打电话转人工，客服说会反映给物业，可是小区的电梯到现在还没有修好。"
+    letter = ("尊敬的领导您好，上次我打电话转人工，客服说会反映给物业，"
+              "可是小区的电梯到现在还没有修好。")
     assert KeywordRules().match(letter) is None
     assert KeywordRules(max_chars=200).match(letter) is not None
 

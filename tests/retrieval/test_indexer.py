@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -115,26 +116,22 @@ def test_tokenizer_change_retokenises_without_embedding(index: KnowledgeIndex, t
 
 
 def test_searches_keep_working_during_edits(index: KnowledgeIndex) -> None:
-    errors: list[BaseException] = []
     stop = threading.Event()
 
-    def search_loop() -> None:
+    def search_loop() -> int:
+        done = 0
         while not stop.is_set():
-            try:
-                index.retriever.search("住房公积金提取")
-                index.retriever.cache.clear()
-            except BaseException as error:  # pragma: no cover - reported below
-                errors.append(error)
+            assert index.retriever.search("住房公积金提取").hits
+            index.retriever.cache.clear()
+            done += 1
+        return done
 
-    threads = [threading.Thread(target=search_loop) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for n in range(15):
-        index.upsert(Entry(id=f"temp-{n % 4}", title=f"临时事项{n}", text="临时内容"))
-        if n % 3 == 0:
-            index.remove(f"temp-{(n + 1) % 4}")
-    stop.set()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    with ThreadPoolExecutor(3) as pool:
+        loops = [pool.submit(search_loop) for _ in range(3)]
+        for n in range(15):
+            index.upsert(Entry(id=f"temp-{n % 4}", title=f"临时事项{n}", text="临时内容"))
+            if n % 3 == 0:
+                index.remove(f"temp-{(n + 1) % 4}")
+        stop.set()
+        assert all(loop.result() > 0 for loop in loops)  # re-raises a search's error
     assert top(index, "住房公积金提取") == "hf-withdraw"
