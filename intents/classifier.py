@@ -20,7 +20,7 @@ class IntentPrediction:
 
     intent: IntentScore
     ranking: tuple[IntentScore, ...]
-    source: str = "model"  # "model", "rule" or "threshold": why this intent won
+    source: str = "model"  # "model", "rule", "threshold" or "empty": why this intent won
 
     @property
     def name(self) -> str:

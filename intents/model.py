@@ -52,7 +52,7 @@ class NativeIntentClassifier:
 
     def parse_batch(self, texts: Sequence[str]) -> list[IntentPrediction]:
         """One encoder call for every text the rules do not settle."""
-        settled = [self._rules.match(text) for text in texts]
+        settled = [self._settle(text) for text in texts]
         pending = [i for i, found in enumerate(settled) if found is None]
         for i, row in zip(pending, self.probabilities([texts[i] for i in pending]), strict=True):
             settled[i] = self._decide(row)
@@ -66,6 +66,12 @@ class NativeIntentClassifier:
         embeddings = self._encoder.embed_queries(normalized)
         logits = self.model.logits(self.model.featurizer.transform(normalized, embeddings))
         return calibrated_probabilities(logits, self.model.temperature)
+
+    def _settle(self, text: str) -> IntentPrediction | None:
+        if not normalize_text(text):
+            score = IntentScore(OUT_OF_SCOPE, 1.0)  # nothing to classify: never guess
+            return IntentPrediction(score, (score,), source="empty")
+        return self._rules.match(text)
 
     def _decide(self, row: FloatArray) -> IntentPrediction:
         ranking = rank_scores(dict(zip(self.intents, row.tolist(), strict=True)))

@@ -16,6 +16,12 @@ DEFAULT_TRIGGERS: Mapping[str, Sequence[str]] = {
         r"有(没有)?人工(客服)?吗", r"^(人工|客服)+$",
         r"^zhuan ?ren ?gong$",
     ),
+    # Opening a complaint or suggestion, with nothing else said yet.
+    "complaint_suggestion": (
+        r"^(我|我们)?(要|想|想要|需要)?(投诉|举报)(一下)?[!！。.]*$",
+        r"^(我|我们)?(要|想)(反映|反应)(个|一个|一下)?(问题|情况)?[!！。.]*$",
+        r"^(我|我们)?(要|想)?(提|有)(个|一个|一些|几个|点)?(建议|意见)[!！。.]*$",
+    ),
 }
 # "不用转人工" and "上次转人工也没用" must not trigger a hand-off.
 _NEGATION = re.compile(r"(不要|不用|不需要|别|无需|没用|不想|上次|之前)(再)?(帮我)?(转|找|要|接)?$")

@@ -75,10 +75,10 @@ def decision_logits(estimator: LogisticRegression, matrix: sparse.csr_matrix) ->
     return scores
 
 
-def _estimator(config: ModelConfig) -> LogisticRegression:
+def _estimator(config: ModelConfig, tol: float = 1e-4) -> LogisticRegression:
     # newton-cg: converges in a few exact steps here, where lbfgs needs ~60 (8 s a fit).
-    return LogisticRegression(
-        C=config.regularization, class_weight="balanced", solver="newton-cg", max_iter=200)
+    return LogisticRegression(C=config.regularization, class_weight="balanced",
+                              solver="newton-cg", max_iter=200, tol=tol)
 
 
 def _cross_validated_temperature(
@@ -93,7 +93,8 @@ def _cross_validated_temperature(
     logits = np.zeros((len(labels), len(classes)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
     for train, held_out in splitter.split(np.zeros(len(labels)), labels):
-        fold = _estimator(config).fit(matrix[train], labels[train])
+        # A looser tolerance: a third less time, the temperature moves by about 5%.
+        fold = _estimator(config, tol=1e-3).fit(matrix[train], labels[train])
         logits[np.ix_(held_out, np.searchsorted(classes, fold.classes_))] = decision_logits(
             fold, matrix[held_out])
     return fit_temperature(logits, np.searchsorted(classes, labels))

@@ -21,6 +21,9 @@ Role = Literal["query", "passage"]
 # Greetings that open many official answers; they spend passage tokens on nothing.
 _GREETING_RE = re.compile(r"^\s*(?:您好|你好|尊敬的[^，,！!：:。]{0,12})[，,！!。：:\s]*")
 _SPACE_RE = re.compile(r"\s+")
+# Body characters in the passage vector. 60 measured best on the dev set (30: -3 points
+# hit@1, 200: no better) and costs ~55 e5 tokens per entry, the bulk of build time.
+PASSAGE_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ def is_indexable(entry: Entry) -> bool:
     return entry.status is EntryStatus.PUBLISHED
 
 
-def index_entry(entry: Entry, passage_chars: int = 64) -> IndexedEntry:
+def index_entry(entry: Entry, passage_chars: int = PASSAGE_CHARS) -> IndexedEntry:
     """The index-side view of `entry`; the passage is the title plus the body head."""
     body = entry_body(entry)
     policy = entry.policy

@@ -23,7 +23,7 @@ import numpy as np
 from knowledge_base.models import Entry
 from retrieval.catalog import Catalog, catalog_path
 from retrieval.dense import FaissIndex, write_json
-from retrieval.document import IndexedEntry, index_entry, is_indexable
+from retrieval.document import PASSAGE_CHARS, IndexedEntry, index_entry, is_indexable
 from retrieval.embed import Embedder, EmbeddingCache, load_embedder
 from retrieval.errors import IndexCorrupt, IndexMismatch, IndexNotBuilt
 from retrieval.hybrid import DEFAULT_THRESHOLD, FusionConfig, HybridRetriever
@@ -77,7 +77,7 @@ class KnowledgeIndex:
         embedder: Embedder | None = None,
         tokenizer: ChineseTokenizer | None = None,
         dense_kind: str = "flat",
-        passage_chars: int = 60,
+        passage_chars: int = PASSAGE_CHARS,
         field_weights: dict[str, float] | None = None,
         threshold: float = DEFAULT_THRESHOLD,
         fusion: FusionConfig | None = None,

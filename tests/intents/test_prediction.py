@@ -77,6 +77,19 @@ def test_low_confidence_falls_back_to_out_of_scope(
     assert_rasa_parse(prediction.to_rasa(text), text)
 
 
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_empty_messages_are_out_of_scope_without_encoding(
+    tiny_nlu: Path, tmp_path: Path, make_hashing_encoder: Any, text: str
+) -> None:
+    load_or_train(tiny_nlu, tmp_path / "model", make_hashing_encoder())
+    encoder = make_hashing_encoder()
+    prediction = load_or_train(tiny_nlu, tmp_path / "model", encoder).parse(text)
+    assert (prediction.name, prediction.confidence, prediction.source) == (
+        "out_of_scope", 1.0, "empty")
+    assert encoder.calls == []
+    assert_rasa_parse(prediction.to_rasa(text), text)
+
+
 def test_batch_parse_matches_single_parse(
     tiny_nlu: Path, tmp_path: Path, hashing_encoder: Any
 ) -> None:
