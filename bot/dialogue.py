@@ -90,7 +90,7 @@ class Bot:
         if msg.external_id:
             earlier = self._conversations.replies_to(conversation.id, msg.external_id)
             if earlier is not None:
-                replies = tuple(reply_from_dict(t.payload or {"text": t.text}) for t in earlier)
+                replies = tuple(_replayed(t.payload or {"text": t.text}, t.id) for t in earlier)
                 ids = tuple(t.id for t in earlier)
                 return Outcome(conversation.id, replies, ids, duplicate=True)
         if msg.region:
@@ -100,17 +100,15 @@ class Bot:
             "citizen", msg.text, external_id=msg.external_id, intent=turn.intent,
             confidence=turn.confidence,
         )
-        records = [self._record(reply, turn) for reply in turn.replies]
+        meta = {"intent": turn.intent, "confidence": turn.confidence, "entry_ids": turn.entry_ids}
+        enriched = [replace(r, meta={**meta, **r.meta}) for r in turn.replies]
+        records = [self._record(reply, turn) for reply in enriched]
         ids = self._conversations.record_exchange(conversation, inbound, records)
-        replies = tuple(
-            replace(r, meta={**r.meta, "turn_id": i}) for r, i in zip(turn.replies, ids)
-        )
+        replies = tuple(replace(r, meta={**r.meta, "turn_id": i}) for r, i in zip(enriched, ids))
         return Outcome(conversation.id, replies, tuple(ids))
 
     @staticmethod
     def _record(reply: Reply, turn: _Turn) -> TurnRecord:
-        meta = {"intent": turn.intent, "confidence": turn.confidence, "entry_ids": turn.entry_ids}
-        reply = replace(reply, meta={**meta, **reply.meta})
         return TurnRecord(
             "bot", reply.text, payload=reply.to_dict(), intent=turn.intent,
             confidence=turn.confidence, entry_ids=tuple(turn.entry_ids), answered=turn.answered,
@@ -209,6 +207,11 @@ class Bot:
         if route.entry_ids:
             return self._offer(conversation, texts.DID_YOU_MEAN, route, answered=False)
         return _Turn([Reply(texts.NOT_FOUND)], answered=False)
+
+
+def _replayed(payload: dict[str, Any], turn_id: int) -> Reply:
+    reply = reply_from_dict(payload)
+    return replace(reply, meta={**reply.meta, "turn_id": turn_id})
 
 
 def rasa_messages(recipient: str, replies: Sequence[Reply]) -> list[dict[str, Any]]:

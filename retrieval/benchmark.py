@@ -101,15 +101,18 @@ def bare_e5(e5: E5Embedder, texts: list[str]) -> dict[str, float]:
 
 
 def time_upsert(index: KnowledgeIndex) -> dict[str, float]:
-    """Seconds until a new entry is searchable (polled from another thread) and until saved."""
+    """Seconds until a new entry is found by search (polled from another thread, with the
+    query embedded beforehand so e5 time is not counted twice) and until it is saved."""
     entry = Entry(id="bench-upsert", title="共享单车停放管理规定",
                   text="共享单车应停放在划定的停放区域内，违规停放由城管部门依法处理。")
+    vector = index.retriever.embedder.embed_queries([entry.title])[0]
     seen: dict[str, float] = {}
     started = time.perf_counter()
 
     def poll() -> None:
         while "searchable" not in seen and time.perf_counter() - started < 30:
-            if entry.id in index.retriever.catalog:
+            hits = index.retriever.search_vector(entry.title, vector, 1).hits
+            if hits and hits[0].entry_id == entry.id:
                 seen["searchable"] = time.perf_counter() - started
 
     watcher = threading.Thread(target=poll)
@@ -117,10 +120,8 @@ def time_upsert(index: KnowledgeIndex) -> dict[str, float]:
     index.upsert(entry)
     saved = time.perf_counter() - started
     watcher.join()
-    hit = index.retriever.search("共享单车停放管理规定").hits[0].entry_id
     index.remove(entry.id)
-    return {"searchable_s": seen.get("searchable", float("nan")), "saved_s": saved,
-            "found_first": float(hit == entry.id)}
+    return {"searchable_s": seen.get("searchable", float("nan")), "saved_s": saved}
 
 
 def cold_build(e5: E5Embedder, entries: list[Entry], sample: int, directory: Path

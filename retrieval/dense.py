@@ -1,9 +1,13 @@
 """Inner-product FAISS index over unit vectors, addressed by int64 ids.
 
-`flat` (exact, `IndexIDMap2` over `IndexFlatIP`) is the default: at 20,000 entries
-and three vectors each it answers in a few milliseconds. `hnsw` is for much larger
-bases; HNSW cannot delete, so removed ids are masked and the graph is rebuilt from
-the live vectors once a quarter of it is dead.
+`flat` (exact, `IndexIDMap2` over `IndexFlatIP`) answers in 0.4 ms at 6,000 vectors
+but scans every vector: 8 ms at 40,000. `hnsw` stays near 2 ms there; HNSW cannot
+delete, so removed ids are masked and the graph is rebuilt from the live vectors
+once a quarter of it is dead. The retriever re-scores candidates exactly, so the
+approximate neighbour search only decides which entries are considered.
+
+Searches run single-threaded: FAISS otherwise splits one query across all cores,
+and on a busy 2-core machine that took 54 ms instead of 10 ms (40,000 vectors).
 
 A saved index is a directory with `vectors.faiss` and `manifest.json` (model_id,
 dim, count, kind); loading it for another model raises `IndexMismatch`, which tells
@@ -14,6 +18,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -92,7 +98,8 @@ class FaissIndex:
         """Top-`k` (scores, ids) per query row; missing slots have id -1."""
         queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
         fetch = min(k + len(self._dead), max(int(self._index.ntotal), 1))
-        scores, ids = self._index.search(queries, fetch)
+        with single_threaded():
+            scores, ids = self._index.search(queries, fetch)
         if self._dead:
             dead = np.isin(ids, np.fromiter(self._dead, np.int64))
             scores, ids = np.where(dead, -np.inf, scores), np.where(dead, -1, ids)
@@ -132,6 +139,17 @@ class FaissIndex:
         return index
 
 
+@contextmanager
+def single_threaded() -> Iterator[None]:
+    """FAISS's OpenMP thread count is per calling thread; use one for this block."""
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
 def read_manifest(directory: Path) -> DenseManifest:
     path = directory / MANIFEST_NAME
     if not path.exists():
@@ -152,8 +170,8 @@ def read_index(path: Path, manifest: DenseManifest) -> faiss.Index:
     return index
 
 
-def write_json(path: Path, data: object) -> None:
+def write_json(path: Path, data: object, indent: int | None = 1) -> None:
     """Write JSON atomically (temp file, then rename), so a crash leaves the old file."""
     temp = path.with_suffix(path.suffix + ".tmp")
-    temp.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), "utf-8")
+    temp.write_text(json.dumps(data, ensure_ascii=False, indent=indent, default=str), "utf-8")
     temp.replace(path)

@@ -170,12 +170,16 @@ class HybridRetriever:
         if cached is not None:
             return replace(cached, query=query)
         vector = self.embedder.embed_queries([text])[0]  # outside the lock: edits need not wait
-        with self._lock.read():
-            generation = self.cache.generation
-            hits = self.rank(text, vector, k)
-        result = SearchResult(hits, bool(hits) and hits[0].score >= self.threshold, query)
+        generation = self.cache.generation
+        result = replace(self.search_vector(text, vector, k), query=query)
         self.cache.put(key, result, generation)
         return result
+
+    def search_vector(self, text: str, vector: np.ndarray, k: int = 5) -> SearchResult:
+        """Search with a query already cleaned and embedded (no cache)."""
+        with self._lock.read():
+            hits = self.rank(text, vector, k)
+        return SearchResult(hits, bool(hits) and hits[0].score >= self.threshold, text)
 
     def rank(self, text: str, vector: np.ndarray, k: int) -> tuple[Hit, ...]:
         """Hits for an already embedded query; the caller holds the read lock."""

@@ -66,6 +66,10 @@ class TcpRelay:
 
     def cut(self) -> None:
         if self._listener is not None:
+            try:  # wakes the accept() blocked in the other thread; close() alone does not
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             self._listener.close()
         with self._lock:
             for s in self._sockets:
