@@ -32,7 +32,7 @@ from retrieval.rerank import Reranker
 from retrieval.sparse import DEFAULT_FIELD_WEIGHTS, Bm25Index
 from retrieval.tokenize import ChineseTokenizer
 
-FORMAT = 1
+FORMAT = 2
 HNSW_FROM_VECTORS = 30_000  # flat search passes ~5 ms here on 2 cores; HNSW stays ~2 ms
 
 
@@ -244,10 +244,12 @@ class KnowledgeIndex:
         sparse = self._new_sparse()
         same = (manifest.get("tokenizer") == self.tokenizer.fingerprint
                 and manifest.get("field_weights") == self.field_weights)
-        if same and (self.directory / "sparse.npz").exists():
+        try:
+            if not same:
+                raise IndexMismatch("tokenizer data or field weights changed")
             sparse.load(self.directory / "sparse.npz")
-        else:  # tokenizer data changed: re-tokenise the stored fields, no re-embedding
-            for entry in catalog.entries.values():
+        except (IndexMismatch, OSError, ValueError, KeyError):
+            for entry in catalog.entries.values():  # re-tokenise stored fields; no embedding
                 sparse.add(entry.entry_id, entry.sparse_fields())
         sparse.snapshot()
         return sparse

@@ -114,3 +114,4 @@ async def test_database_outage_gives_503_and_recovers(relay, data_dir: Path):
         assert (await client.get("/readyz")).status_code == 200
     history = services.conversations.history(services.conversations.open("rest", "outage-citizen").id)
     assert [t.author for t in history].count("citizen") == 2  # nothing half-written
+    services.engine.dispose()
