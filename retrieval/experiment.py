@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from retrieval.document import PASSAGE_CHARS
 from retrieval.evaluate import evaluate_retrieval, format_report, load_faq_jsonl, load_queries
 from retrieval.indexer import KnowledgeIndex, print_progress
 from retrieval.sparse import Bm25Index
@@ -90,7 +91,7 @@ VARIANTS: dict[str, Callable[[Features], np.ndarray]] = {
     "BM25 char bigrams, fields": lambda f: f.bm25["bigrams"],
     "BM25 words+bigrams, fields": lambda f: f.bm25["words+bigrams"],
     "e5 title (query role)": lambda f: f.question,
-    "e5 passage title+60 chars": lambda f: f.passage,
+    "e5 passage (title + body head)": lambda f: f.passage,
     "e5 max(title, passage+0.05)": lambda f: np.maximum(f.question, f.passage + 0.05),
     "RRF(e5 max, BM25)": lambda f: rrf(np.maximum(f.question, f.passage + 0.05),
                                        f.bm25["words+bigrams"]),
@@ -220,8 +221,9 @@ def main(argv: list[str] | None = None) -> None:
                         default=Path(__file__).parent / "data" / "out_of_scope.txt")
     parser.add_argument("--extra-negatives", type=Path)
     parser.add_argument("--negative-intents", default="out_of_scope,chitchat")
+    parser.add_argument("--passage-chars", type=int, default=PASSAGE_CHARS)
     args = parser.parse_args(argv)
-    index = KnowledgeIndex(args.data_dir)
+    index = KnowledgeIndex(args.data_dir, passage_chars=args.passage_chars)
     print(index.load_or_build(load_faq_jsonl(args.kb), print_progress))
     queries = load_queries(args.queries)
     answerable = [q for q in queries if q.get("expected_kb_id")]
