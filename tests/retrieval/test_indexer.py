@@ -135,3 +135,16 @@ def test_searches_keep_working_during_edits(index: KnowledgeIndex) -> None:
         stop.set()
         assert all(loop.result() > 0 for loop in loops)  # re-raises a search's error
     assert top(index, "住房公积金提取") == "hf-withdraw"
+
+
+def test_hnsw_index_supports_the_same_edits(tmp_path: Path, hash_embedder: HashEmbedder,
+                                            tokenizer: ChineseTokenizer) -> None:
+    index = make_index(tmp_path, hash_embedder, tokenizer, dense_kind="hnsw")
+    index.build(faq_entries())
+    assert index.retriever.dense.kind == "hnsw"
+    index.upsert(Entry(id="ebike", title="电动自行车登记上牌", text="上路前应登记。"))
+    index.remove("hf-withdraw")
+    reloaded = make_index(tmp_path, HashEmbedder(), tokenizer, dense_kind="hnsw")
+    reloaded.load()
+    assert top(reloaded, "电动自行车登记上牌") == "ebike"
+    assert "hf-withdraw" not in {h.entry_id for h in reloaded.retriever.search("住房公积金提取").hits}
