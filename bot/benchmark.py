@@ -215,6 +215,20 @@ def report(name: str, r: dict[str, Any]) -> str:
     return "\n".join([f"## {name}", "| figure | value |", "| --- | --- |"] + [f"| {a} | {b} |" for a, b in rows])
 
 
+def bench_wechat(settings: Settings) -> dict[str, Any]:
+    """The WeChat webhook in safe mode, on the demo content, 20 concurrent citizens."""
+    from bot.channels.wechat_bench import bench_webhook
+    from server import build_services
+
+    data_dir = settings.data_dir / "bench" / "wechat"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    services = build_services(settings.model_copy(update={"data_dir": data_dir}))
+    result: dict[str, Any] = asyncio.run(
+        bench_webhook(services.bot, services.conversations, services.engine)
+    )
+    return result
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from retrieval.evaluate import load_faq_jsonl
 
@@ -227,6 +241,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     results = {name: bench_base(name, entries, settings, args.quick) for name, entries in bases}
     for name, result in results.items():
         print(report(name, result))
+    wechat = bench_wechat(settings)
+    print("## WeChat webhook (safe mode, 20 concurrent citizens, demo content)")
+    print(f"p50 / p99 {wechat['p50_ms']} / {wechat['p99_ms']} ms over {wechat['messages']} messages;"
+          f" longest response with the dialogue slowed to {wechat['slowed_dialogue_s']:.0f} s:"
+          f" {wechat['slowed_longest_response_s']} s (WeChat's window: 5 s)")
+    results["wechat_webhook"] = wechat
     out = settings.data_dir / "bench" / "results.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2))
     print(f"(raw figures: {out})")
