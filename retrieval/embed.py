@@ -91,7 +91,9 @@ class SentenceTransformerEmbedder:
     def __init__(self, path: str | Path, device: str = "cpu", batch_size: int = 32) -> None:
         self._path = Path(path)
         self._model = load_sentence_transformer(self._path, device)
-        self.dim: int = int(self._model.get_embedding_dimension())
+        dimension = getattr(self._model, "get_embedding_dimension", None) or getattr(
+            self._model, "get_sentence_embedding_dimension")  # renamed in sentence-transformers 6
+        self.dim: int = int(dimension())
         self.model_id = f"sentence-transformers:{self._path.name}@{fingerprint_directory(self._path)}"
         self._batch_size = batch_size
         self._lock = threading.Lock()

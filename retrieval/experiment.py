@@ -182,7 +182,7 @@ def calibrate(index: KnowledgeIndex, queries: list[dict[str, Any]], negatives: l
               f" {index.retriever.fusion.scale}, {index.retriever.fusion.center})"),
              "threshold  dev answered  dev answered&correct  own negatives refused  extra refused"]
     calibrated = index.retriever.fusion.calibrate
-    for threshold in (0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7):
+    for threshold in (0.2, 0.3, 0.37, 0.4, 0.45, 0.5, 0.6, 0.7):
         lines.append(
             f"{threshold:9.2f}  {np.mean(calibrated(fused_q) >= threshold):12.3f}"
             f"  {np.mean((calibrated(fused_q) >= threshold) & correct):20.3f}"
