@@ -5,9 +5,12 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+import json
+
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from bot import texts
 from bot.api.deps import ServicesDep
@@ -44,8 +47,27 @@ def has_words(text: str) -> bool:
     return any(unicodedata.category(c)[0] in "LN" for c in text)
 
 
-@router.post("/chat")
-async def chat(body: ChatRequest, services: ServicesDep) -> list[dict[str, Any]]:
+async def chat_request(request: Request) -> ChatRequest:
+    """The JSON body whatever the Content-Type: `curl -d '{...}'` sends form encoding."""
+    try:
+        return ChatRequest.model_validate(json.loads(await request.body()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        if isinstance(exc, ValidationError):
+            raise RequestValidationError(exc.errors()) from None
+        raise RequestValidationError([{"loc": ["body"], "msg": "JSON 格式不正确"}]) from None
+
+
+CHAT_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": ChatRequest.model_json_schema()}},
+    }
+}
+
+
+@router.post("/chat", openapi_extra=CHAT_SCHEMA)
+async def chat(request: Request, services: ServicesDep) -> list[dict[str, Any]]:
+    body = await chat_request(request)
     text = clean_text(body.message)
     if len(text) > services.max_message_chars:
         raise HTTPException(

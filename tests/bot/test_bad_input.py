@@ -79,3 +79,14 @@ async def test_search_and_parse_validate_input(client):
     assert (await client.get("/api/search", params={"q": "x", "k": 0})).status_code == 422
     assert (await client.post("/api/nlu/parse", json={"text": " "})).status_code == 422
     assert (await client.post("/api/nlu/parse", content=b"nope")).status_code == 422
+
+
+async def test_chat_accepts_json_sent_as_form_encoding(client):
+    """`curl -d '{...}'` without a Content-Type header, as in the README."""
+    response = await client.post(
+        "/api/chat",
+        content='{"sender":"u-curl","message":"身份证丢了怎么补办"}'.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 200
+    assert response.json()[0]["custom"]["entry_ids"] == ["guide-id-card-reissue"]
