@@ -23,6 +23,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.api import chat, health, kb, search
 from bot.api.deps import Services
+from bot.channels import webchat_routes, webchat_static
+from bot.channels.webchat import Limits, WebchatSender, WebchatService
+from bot.channels.webchat_identity import SitePolicy, TokenSigner, load_or_create_secret
 from bot.channels.wechat import WechatChannel, WechatConfig, mount_wechat
 from bot.channels.wechat_api import WechatApiClient
 from bot.conversations import ConversationStore
@@ -165,6 +168,21 @@ def build_wechat_channel(settings: Settings, services: Services) -> WechatChanne
     return WechatChannel(config, services.bot, services.conversations, services.engine, api)
 
 
+def build_webchat(settings: Settings, services: Services) -> WebchatService:
+    """The web chat widget's service: signed identities, site rules, the shared bot."""
+    secret = (
+        settings.widget_secret.get_secret_value().encode()
+        if settings.widget_secret
+        else load_or_create_secret(settings.data_dir / "widget.secret")
+    )
+    site_secrets = {site: s.get_secret_value() for site, s in settings.widget_site_secrets.items()}
+    policy = SitePolicy(settings.widget_allowed_origins, site_secrets)
+    return WebchatService(
+        services.bot, services.conversations, TokenSigner(secret), policy,
+        limits=Limits(max_message_chars=settings.max_message_chars),
+    )
+
+
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": code, "detail": message}, status_code=status)
 
@@ -219,17 +237,20 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services = services or build_services(settings)
+        app.state.webchat = build_webchat(settings, app.state.services)
+        # OutboundSender per channel, for staff replies
+        app.state.senders = {"webchat": WebchatSender(app.state.webchat)}
         channel = build_wechat_channel(settings, app.state.services)
         if channel is None:
             yield
             return
         async with mount_wechat(app, channel):
-            app.state.senders = {"wechat": channel.sender}  # OutboundSender for staff replies
+            app.state.senders["wechat"] = channel.sender
             yield
 
     app = FastAPI(title="问政助手 API", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
     install_body_limit(app)
-    for module in (chat, search, kb, health):
+    for module in (chat, search, kb, health, webchat_routes, webchat_static):
         app.include_router(module.router)
     return app

@@ -29,6 +29,14 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     max_message_chars: int = Field(default=2000, ge=10, le=20000)
 
+    # Web chat widget (docs/webchat-protocol.md). Sites and the origins that may embed them,
+    # as JSON: {"demo": ["https://www.example.gov.cn"]}; the server's own origin always may.
+    widget_allowed_origins: dict[str, list[str]] = Field(default_factory=lambda: {"demo": []})
+    # Per-site secrets for signed logins (data-user-hash), JSON: {"site": "secret"}.
+    widget_site_secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    # Signs anonymous widget tokens; unset: a random one is generated once under data_dir.
+    widget_secret: SecretStr | None = None
+
     # WeChat Official Account channel (docs/wechat.md); off while token or appid is unset.
     wechat_token: SecretStr | None = None
     wechat_appid: str | None = None

@@ -29,7 +29,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host, port = args.host or settings.host, args.port or settings.port
     print(f"问政助手 starting on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     print(f"  try: curl -s http://{host}:{port}/api/chat -d '{{\"sender\":\"u1\",\"message\":\"身份证丢了怎么补办\"}}'")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    print(f"  web chat demo portal: http://{host}:{port}/")
+    # 64 KiB: the widget's frames are at most 16 KiB; larger ones are refused before parsing
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", ws_max_size=65_536)
     return 0
 
 

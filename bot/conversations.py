@@ -57,6 +57,8 @@ class StoredTurn:
     payload: dict[str, Any] | None
     entry_ids: tuple[str, ...]
     created_at: dt.datetime
+    external_id: str | None = None
+    conversation_id: int | None = None
 
 
 def _to_conversation(row: ConversationRow) -> Conversation:
@@ -65,7 +67,8 @@ def _to_conversation(row: ConversationRow) -> Conversation:
 
 def _to_turn(row: TurnRow) -> StoredTurn:
     return StoredTurn(
-        row.id, row.author, row.text, row.payload, tuple(row.entry_ids or ()), row.created_at
+        row.id, row.author, row.text, row.payload, tuple(row.entry_ids or ()), row.created_at,
+        row.external_id, row.conversation_id,
     )
 
 
@@ -198,6 +201,77 @@ class ConversationStore:
 
         return self._run(work)
 
+    def user_history(
+        self, channel: str, user_id: str, after: int = 0, limit: int = 100
+    ) -> list[StoredTurn]:
+        """A citizen's turns across all their conversations on a channel, oldest first.
+
+        `after` > 0: the turns after that id (a resuming client); 0: the latest `limit`."""
+
+        def work(session: Session) -> list[StoredTurn]:
+            query = (
+                select(TurnRow)
+                .join(ConversationRow, ConversationRow.id == TurnRow.conversation_id)
+                .where(ConversationRow.channel == channel, ConversationRow.user_id == user_id)
+            )
+            if after > 0:
+                rows = session.scalars(
+                    query.where(TurnRow.id > after).order_by(TurnRow.id).limit(limit)
+                ).all()
+            else:
+                rows = session.scalars(query.order_by(TurnRow.id.desc()).limit(limit)).all()
+                rows = list(reversed(rows))
+            return [_to_turn(row) for row in rows]
+
+        return self._run(work)
+
+    def latest(self, channel: str, user_id: str) -> Conversation | None:
+        """The citizen's most recent conversation on a channel, open or closed."""
+
+        def work(session: Session) -> Conversation | None:
+            row = session.scalars(
+                select(ConversationRow)
+                .where(ConversationRow.channel == channel, ConversationRow.user_id == user_id)
+                .order_by(ConversationRow.id.desc())
+                .limit(1)
+            ).first()
+            return None if row is None else _to_conversation(row)
+
+        return self._run(work)
+
+    def close(self, conversation_id: int) -> None:
+        """End a conversation (the citizen's next message opens a new one)."""
+
+        def work(session: Session) -> None:
+            row = session.get(ConversationRow, conversation_id)
+            if row is None:
+                raise ConversationNotFound(conversation_id)
+            if row.closed_at is None:
+                row.mode, row.closed_at, row.updated_at = "closed", utcnow(), utcnow()
+            self._cancel_handoffs(session, conversation_id)
+
+        self._run(work)
+
+    def cancel_handoffs(self, conversation: Conversation) -> None:
+        """Leave the staff queue: back to the bot (a message was left instead)."""
+
+        def work(session: Session) -> None:
+            self._cancel_handoffs(session, conversation.id)
+            conversation.mode = "bot"
+            self._save_state(session, conversation)
+
+        self._run(work)
+
+    @staticmethod
+    def _cancel_handoffs(session: Session, conversation_id: int) -> None:
+        rows = session.scalars(
+            select(HandoffRow).where(
+                HandoffRow.conversation_id == conversation_id, HandoffRow.status == "queued"
+            )
+        )
+        for row in rows:
+            row.status, row.closed_at = "cancelled", utcnow()
+
     def turn(self, turn_id: int) -> tuple[int, StoredTurn] | None:
         def work(session: Session) -> tuple[int, StoredTurn] | None:
             row = session.get(TurnRow, turn_id)
@@ -228,12 +302,19 @@ class ConversationStore:
         """The five-level 好差评 satisfaction rating (5 = 非常满意 ... 1 = 非常不满意)."""
 
         def work(session: Session) -> None:
+            cited = session.scalars(
+                select(TurnRow.entry_ids).where(
+                    TurnRow.conversation_id == conversation_id, TurnRow.author == "bot"
+                )
+            )
+            entry_ids = list(dict.fromkeys(e for ids in cited for e in (ids or ())))
             session.add(
                 RatingRow(
                     conversation_id=conversation_id,
                     kind="satisfaction",
                     value=value,
                     comment=comment,
+                    entry_ids=entry_ids,
                 )
             )
 

@@ -6,10 +6,22 @@ never sees a channel's wire format.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 MAX_MESSAGE_CHARS = 2000
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters (keep newlines) and surrounding whitespace."""
+    kept = (c for c in text if c == "\n" or unicodedata.category(c)[0] != "C")
+    return "".join(kept).strip()
+
+
+def has_words(text: str) -> bool:
+    """Whether the text has a letter or digit (emoji and punctuation alone do not count)."""
+    return any(unicodedata.category(c)[0] in "LN" for c in text)
 
 
 @dataclass(frozen=True)

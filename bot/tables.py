@@ -63,6 +63,8 @@ class RatingRow(BotBase):
     kind: Mapped[str] = mapped_column(String(16))  # helpful / satisfaction
     value: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # satisfaction: every entry the rated conversation cited, for per-entry reports
+    entry_ids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

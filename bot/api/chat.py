@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 import json
@@ -15,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 from bot import texts
 from bot.api.deps import ServicesDep
 from bot.dialogue import rasa_messages
-from bot.messages import InboundMessage
+from bot.messages import InboundMessage, clean_text, has_words
 
 router = APIRouter(prefix="/api", tags=["chat"])
 
@@ -35,16 +34,6 @@ class RatingRequest(BaseModel):
     sender: str = Field(min_length=1, max_length=128)
     value: int = Field(ge=1, le=5)  # 5 非常满意 ... 1 非常不满意
     comment: str | None = Field(default=None, max_length=1000)
-
-
-def clean_text(text: str) -> str:
-    """Drop control characters (keep newlines) and surrounding whitespace."""
-    kept = (c for c in text if c == "\n" or unicodedata.category(c)[0] != "C")
-    return "".join(kept).strip()
-
-
-def has_words(text: str) -> bool:
-    return any(unicodedata.category(c)[0] in "LN" for c in text)
 
 
 async def chat_request(request: Request) -> ChatRequest:

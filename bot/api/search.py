@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from bot.api.chat import clean_text
+from bot.messages import clean_text
 from bot.api.deps import ServicesDep
 
 router = APIRouter(prefix="/api", tags=["search"])

@@ -35,3 +35,15 @@ CHOICES_HEAD = "回复序号即可："
 LINKS_HEAD = "相关链接："
 SOURCE = "来源："
 NOT_DELIVERED = "微信消息未送达：{reason}。市民再次发消息后会自动补发。"
+
+# Web chat widget (docs/webchat-protocol.md)
+WEB_EMPTY = "您好像没有输入文字，请直接说出您想咨询的问题。"
+WEB_RATE_LIMITED = "您发送得有点快，请稍等几秒再发，刚才的内容已保留在输入框里。"
+WEB_BAD_FRAME = "消息格式不正确，请刷新页面后再试。"
+WEB_NOT_FOUND = "找不到这条回答，无法评价。"
+WEB_UNAVAILABLE = "服务暂时不可用，请稍后再试，您的消息没有丢失。"
+WEB_BAD_PHONE = "联系电话好像不完整，请填写11位手机号或带区号的固定电话，也可以不填。"
+WEB_MESSAGE_LEFT = (
+    "已收到您的留言，编号：{number}。工作人员会在1个工作日内答复，答复会显示在这里；"
+    "您也可以凭编号拨打12345政务服务便民热线查询。现在您可以继续问我其他问题。"
+)

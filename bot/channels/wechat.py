@@ -40,10 +40,10 @@ from bot.channels.wechat_answer import (
     Answer,
     MessageHandler,
     WechatAnswerer,
-    clean_text,
     is_interaction,
 )
 from bot.channels.wechat_api import WechatApiClient
+from bot.messages import clean_text
 from bot.channels.wechat_config import WechatConfig
 from bot.channels.wechat_crypto import MessageCrypto
 from bot.channels.wechat_inbound import WechatInbound, envelope_field, parse_inbound, parse_xml

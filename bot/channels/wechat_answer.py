@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import unicodedata
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Protocol
@@ -22,7 +21,7 @@ from bot.channels.wechat_menu import Menu
 from bot.channels.wechat_render import render_replies
 from bot.conversations import ConversationStore
 from bot.dialogue import Outcome
-from bot.messages import MAX_MESSAGE_CHARS, InboundMessage
+from bot.messages import MAX_MESSAGE_CHARS, InboundMessage, clean_text, has_words
 
 CHANNEL = "wechat"
 # "江南省临江市滨江区市民大道100号" -> "滨江区"
@@ -52,15 +51,6 @@ def is_interaction(inbound: WechatInbound) -> bool:
 def region_of(label: str) -> str | None:
     match = _DISTRICT.search(label.split("市", 1)[-1]) or _DISTRICT.search(label)
     return match.group(1) if match else None
-
-
-def clean_text(text: str) -> str:
-    kept = (c for c in text if c == "\n" or unicodedata.category(c)[0] != "C")
-    return "".join(kept).strip()
-
-
-def has_words(text: str) -> bool:
-    return any(unicodedata.category(c)[0] in "LN" for c in text)
 
 
 class WechatAnswerer:

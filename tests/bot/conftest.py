@@ -3,6 +3,7 @@ with the real e5 model, a real FAISS index and the trained intent model."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,7 +20,9 @@ API_TOKEN = "test-token-not-a-secret"
 
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("botdata")
+    # BOT_TEST_DATA_DIR keeps the built index and intent model between local runs
+    kept = os.environ.get("BOT_TEST_DATA_DIR")
+    return Path(kept) if kept else tmp_path_factory.mktemp("botdata")
 
 
 @pytest.fixture(scope="session")
