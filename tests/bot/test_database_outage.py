@@ -11,6 +11,9 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from fastapi.testclient import TestClient
+
+from bot.channels.webchat_identity import TokenSigner
 from server import build_services, create_app
 from settings import Settings
 from tests.tcp_relay import TcpRelay
@@ -51,4 +54,33 @@ async def test_database_outage_gives_503_and_recovers(relay, data_dir: Path):
         assert (await client.get("/readyz")).status_code == 200
     history = services.conversations.history(services.conversations.open("rest", "outage-citizen").id)
     assert [t.author for t in history].count("citizen") == 2  # nothing half-written
+    services.engine.dispose()
+
+
+def test_web_chat_keeps_the_message_through_an_outage(relay, data_dir: Path):
+    tcp, url = relay
+    settings = Settings(data_dir=data_dir, database_url=url, api_token="t")
+    services = build_services(settings)
+    frame = {"type": "message", "client_id": "outage-1", "text": "公积金怎么提取"}
+    with TestClient(create_app(settings, services=services)) as web, web.websocket_connect(
+        "/ws/chat?site=demo", headers={"origin": "http://testserver"}
+    ) as ws:
+        ws.send_json({"type": "hello", "site": "demo", "last_seq": 0})
+        token = ws.receive_json()["token"]
+        assert ws.receive_json()["type"] == "state"
+        tcp.cut()
+        ws.send_json(frame)
+        refused = ws.receive_json()
+        while refused["type"] == "typing":  # the bot started, then found no database
+            refused = ws.receive_json()
+        assert (refused["code"], refused["client_id"]) == ("unavailable", "outage-1")
+        assert "没有丢失" in refused["message"]
+        tcp.start()
+        ws.send_json(frame)  # the widget resends with the same client id
+        answered = [ws.receive_json() for _ in range(4)]  # typing on/off, citizen, bot
+    kinds = [(f["type"], f.get("author")) for f in answered]
+    assert kinds[2:] == [("message", "citizen"), ("message", "bot")], kinds
+    user_id = "demo:" + TokenSigner.subject_of(token)
+    turns = services.conversations.user_history("webchat", user_id)
+    assert [t.author for t in turns] == ["citizen", "bot"]
     services.engine.dispose()

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from starlette.websockets import WebSocketDisconnect
 
 from bot.channels.webchat import WebchatSender
+from bot.channels.webchat_identity import TokenSigner
 from bot.conversations import TurnRecord
 from bot.messages import Reply
 from bot.tables import RatingRow, TicketRow
@@ -125,16 +126,9 @@ def test_a_resent_client_id_is_stored_and_answered_once(web: TestClient, service
         ws.send_json({"type": "ping"})
         after = read_until(ws, lambda f: f["type"] == "pong")
     assert len(messages(once, "citizen")) == 1 and messages(after) == []
-    user_id = "demo:" + _subject(token)
+    user_id = "demo:" + TokenSigner.subject_of(token)
     turns = services.conversations.user_history("webchat", user_id)
     assert [t.external_id for t in turns if t.author == "citizen"] == ["c-dup"]
-
-
-def _subject(token: str) -> str:
-    import base64
-
-    part = token.split(".")[2]
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode()
 
 
 def test_bad_frames_get_clear_errors_and_the_connection_lives_on(web: TestClient) -> None:
