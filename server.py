@@ -179,7 +179,11 @@ def build_webchat(settings: Settings, services: Services) -> WebchatService:
     policy = SitePolicy(settings.widget_allowed_origins, site_secrets)
     return WebchatService(
         services.bot, services.conversations, TokenSigner(secret), policy,
-        limits=Limits(max_message_chars=settings.max_message_chars),
+        limits=Limits(
+            max_message_chars=settings.max_message_chars,
+            per_connection=(settings.widget_burst, 5.0),
+            per_identity=(settings.widget_per_minute, 60.0),
+        ),
     )
 
 

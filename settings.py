@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     widget_site_secrets: dict[str, SecretStr] = Field(default_factory=dict)
     # Signs anonymous widget tokens; unset: a random one is generated once under data_dir.
     widget_secret: SecretStr | None = None
+    # Messages a widget connection may send in 5 s, and a citizen in a minute.
+    widget_burst: int = Field(default=5, ge=1)
+    widget_per_minute: int = Field(default=30, ge=1)
 
     # WeChat Official Account channel (docs/wechat.md); off while token or appid is unset.
     wechat_token: SecretStr | None = None

@@ -114,9 +114,10 @@ def bare_e5_ms(texts: list[str]) -> float:
 
 
 class Server:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, **env_extra: str) -> None:
         self.port = free_port()
-        env = {**os.environ, "BOT_DATA_DIR": str(data_dir), "BOT_LOAD_DEMO_CONTENT": "false"}
+        env = {**os.environ, "BOT_DATA_DIR": str(data_dir), "BOT_LOAD_DEMO_CONTENT": "false",
+               **env_extra}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--port", str(self.port)],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -139,6 +140,12 @@ class Server:
     def peak_rss_mb(self) -> float:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
         return float("nan")
 
@@ -229,25 +236,55 @@ def bench_wechat(settings: Settings) -> dict[str, Any]:
     return result
 
 
+def bench_widget(settings: Settings, quick: bool) -> dict[str, Any]:
+    """The web chat widget's WebSocket transport against a real server on the demo content."""
+    from bot.channels.webchat_bench import bench_widget as drive_widget
+    from knowledge_base.content_loader import load_content_dir
+
+    data_dir = settings.data_dir / "bench" / "widget"
+    lifted = {"BOT_LOAD_DEMO_CONTENT": "true", "BOT_WIDGET_BURST": "1000000",
+              "BOT_WIDGET_PER_MINUTE": "1000000"}
+    server = Server(data_dir, **lifted)
+    try:
+        server.wait_ready()
+        pool = questions(load_content_dir(settings.content_dir), 400, seed=7)
+        result: dict[str, Any] = asyncio.run(drive_widget(server.url, pool, server.rss_mb, quick))
+        result["peak_rss_mb"] = server.peak_rss_mb()
+    finally:
+        server.stop()
+    return result
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.channels.webchat_bench import report as widget_report
     from retrieval.evaluate import load_faq_jsonl
 
-    kb_file = Path(args.shared) / "kb.jsonl"
-    if not kb_file.exists():
-        print(f"no dev knowledge base at {kb_file}", file=sys.stderr)
-        return 2
-    dev = load_faq_jsonl(kb_file)
-    bases = [("dev-2k", dev), ("synthetic-20k", scale_up(dev, 2 if args.quick else 10))]
-    results = {name: bench_base(name, entries, settings, args.quick) for name, entries in bases}
-    for name, result in results.items():
-        print(report(name, result))
+    results: dict[str, Any] = {}
+    if args.only in ("all", "widget"):
+        results["widget"] = bench_widget(settings, args.quick)
+        print(widget_report(results["widget"]), flush=True)
+    if args.only in ("all", "retrieval"):
+        kb_file = Path(args.shared) / "kb.jsonl"
+        if not kb_file.exists():
+            print(f"no dev knowledge base at {kb_file}", file=sys.stderr)
+            return 2
+        dev = load_faq_jsonl(kb_file)
+        for name, entries in [("dev-2k", dev), ("synthetic-20k", scale_up(dev, 2 if args.quick else 10))]:
+            results[name] = bench_base(name, entries, settings, args.quick)
+            print(report(name, results[name]), flush=True)
+    if args.only in ("all", "wechat"):
+        _wechat(settings, results)
+    out = settings.data_dir / "bench" / "results.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    print(f"(raw figures: {out})")
+    return 0
+
+
+def _wechat(settings: Settings, results: dict[str, Any]) -> None:
     wechat = bench_wechat(settings)
     print("## WeChat webhook (safe mode, 20 concurrent citizens, demo content)")
     print(f"p50 / p99 {wechat['p50_ms']} / {wechat['p99_ms']} ms over {wechat['messages']} messages;"
           f" longest response with the dialogue slowed to {wechat['slowed_dialogue_s']:.0f} s:"
           f" {wechat['slowed_longest_response_s']} s (WeChat's window: 5 s)")
     results["wechat_webhook"] = wechat
-    out = settings.data_dir / "bench" / "results.json"
-    out.write_text(json.dumps(results, ensure_ascii=False, indent=2))
-    print(f"(raw figures: {out})")
-    return 0

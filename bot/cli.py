@@ -190,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="latency, throughput, memory and build time")
     bench.add_argument("--shared", default="../shared/eval")
     bench.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
+    bench.add_argument("--only", choices=("all", "retrieval", "widget", "wechat"), default="all",
+                       help="one part of the benchmark")
     return parser
 
 

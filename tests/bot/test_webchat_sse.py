@@ -14,6 +14,7 @@ import httpx
 import pytest
 import uvicorn
 
+from bot.channels.webchat_bench import closed_loop
 from server import create_app
 from settings import Settings
 
@@ -25,7 +26,9 @@ def live(settings: Settings, services: Any) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    configured = settings.model_copy(update={"widget_allowed_origins": {"demo": [PORTAL]}})
+    configured = settings.model_copy(update={
+        "widget_allowed_origins": {"demo": [PORTAL]}, "widget_burst": 1000,
+    })
     config = uvicorn.Config(create_app(configured, services=services), host="127.0.0.1",
                             port=port, log_level="warning", ws_max_size=65_536)
     server = uvicorn.Server(config)
@@ -148,3 +151,9 @@ def test_our_pages_carry_a_strict_csp_and_cache_validators(live: str) -> None:
         for path in ("/static/..%2Fwebchat.py", "/static/.hidden", "/static/nosuch.css",
                      "/static/webchat.py"):
             assert http.get(path).status_code == 404, path
+
+
+async def test_the_widget_benchmark_drives_real_conversations(live: str) -> None:
+    ws_url = live.replace("http://", "ws://") + "/ws/chat?site=demo"
+    step = await closed_loop(ws_url, ["身份证丢了怎么补办", "公积金怎么提取"], 2, 1.0)
+    assert step["messages"] >= 2 and step["p50_ms"] > 0
