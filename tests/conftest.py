@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -39,3 +40,18 @@ def pg_database() -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def prebuilt_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo assistant's index and intent model, built once per test session; test
+    packages copy them (`tests.prebuilt.copy_prebuilt`) instead of embedding and training again."""
+    from server import build_services
+    from settings import Settings
+
+    root = tmp_path_factory.mktemp("prebuilt")
+    services = build_services(Settings(data_dir=root))
+    services.index.save()
+    services.engine.dispose()
+    return root
+

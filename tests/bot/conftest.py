@@ -13,16 +13,20 @@ from fastapi import FastAPI
 
 from bot.api.deps import Services
 from server import build_services, create_app
+from tests.prebuilt import copy_prebuilt
 from settings import Settings
 
 API_TOKEN = "test-token-not-a-secret"
 
 
 @pytest.fixture(scope="session")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def data_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     # BOT_TEST_DATA_DIR keeps the built index and intent model between local runs
     kept = os.environ.get("BOT_TEST_DATA_DIR")
-    return Path(kept) if kept else tmp_path_factory.mktemp("botdata")
+    if kept:
+        return Path(kept)
+    prebuilt: Path = request.getfixturevalue("prebuilt_dir")
+    return copy_prebuilt(prebuilt, tmp_path_factory.mktemp("botdata"))
 
 
 @pytest.fixture(scope="session")

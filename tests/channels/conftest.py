@@ -29,6 +29,7 @@ from bot.conversations import ConversationStore
 from bot.dialogue import Outcome
 from bot.messages import InboundMessage
 from knowledge_base.store import KnowledgeBaseStore
+from tests.prebuilt import copy_prebuilt
 from tests.channels.wechat_fake import FakeWechat, FakeWechatServer
 from tests.channels.wechat_peer import AES_KEY, APPID, OLD_AES_KEY, SECRET, TOKEN, WechatPeer
 
@@ -42,7 +43,7 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Stack:
     """BOT_WECHAT_TEST_STACK: "real" (the core's services, or fail), "plumbing", or unset:
     the core's services when they build, else plumbing (said on stderr)."""
     mode = os.environ.get("BOT_WECHAT_TEST_STACK", "auto")
@@ -50,7 +51,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
     if mode == "plumbing":
         return _plumbing_stack(data_dir)
     try:
-        return _real_stack(data_dir)
+        return _real_stack(copy_prebuilt(request.getfixturevalue("prebuilt_dir"), data_dir))
     except Exception as exc:
         if mode == "real":
             raise

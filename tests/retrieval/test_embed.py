@@ -6,7 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.embed import E5_MODEL_ID, E5Embedder, Embedder, EmbeddingCache, load_embedder
+from retrieval.embed import (
+    E5_MODEL_ID,
+    E5Embedder,
+    Embedder,
+    EmbeddingCache,
+    RecentQueries,
+    load_embedder,
+)
 from retrieval.errors import EmbedderUnavailable
 from tests.retrieval.conftest import HashEmbedder
 
@@ -58,3 +65,16 @@ def test_load_embedder_specs(e5: E5Embedder, tmp_path: Path) -> None:
     assert load_embedder("e5").model_id == E5_MODEL_ID
     with pytest.raises(EmbedderUnavailable):
         load_embedder(str(tmp_path / "no-such-model"))
+
+
+def test_recent_queries_embed_a_repeated_message_once(e5: E5Embedder) -> None:
+    memo = RecentQueries(e5, size=2)
+    first = memo.embed_queries(["身份证丢了怎么补办"])
+    again = memo.embed_queries(["身份证丢了怎么补办"])
+    assert (memo.hits, memo.misses) == (1, 1) and np.array_equal(first, again)
+    assert np.allclose(first, e5.embed_queries(["身份证丢了怎么补办"]), atol=1e-6)
+    memo.embed_queries(["公积金提取", "居住证办理"])  # evicts the oldest of a memo of two
+    memo.embed_queries(["身份证丢了怎么补办"])
+    assert memo.misses == 4
+    assert memo.embed_passages(["公积金提取"]).shape == (1, e5.dim)
+    assert memo.embed_queries([]).shape == (0, e5.dim)

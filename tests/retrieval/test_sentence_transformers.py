@@ -60,7 +60,7 @@ def st_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_embedder_loads_a_local_directory(st_model_dir: Path) -> None:
     embedder = load_embedder(str(st_model_dir))
-    assert isinstance(embedder, SentenceTransformerEmbedder) and embedder.dim == 32
+    assert isinstance(embedder.inner, SentenceTransformerEmbedder) and embedder.dim == 32
     assert embedder.model_id.startswith("sentence-transformers:model@")
     vectors = embedder.embed_queries(["公积金提取", "身份证补领"])
     assert vectors.shape == (2, 32) and vectors.dtype == np.float32
