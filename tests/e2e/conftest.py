@@ -95,7 +95,11 @@ def browser(chromium: Path) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(chromium))
+        # The tests serve modified copies of the demo page through page.route; without this
+        # flag Chromium treats such a page as public and blocks its WebSocket to 127.0.0.1.
+        instance = playwright.chromium.launch(
+            executable_path=str(chromium), args=["--disable-features=LocalNetworkAccessChecks"]
+        )
         try:
             yield instance
         finally:

@@ -83,7 +83,7 @@ def test_feedback_and_satisfaction_rating_are_stored(widget: Widget, page: Page,
     stored = live_server.query("SELECT kind, value FROM ratings WHERE turn_id = ?", (seq,))
     assert stored and set(stored) == {("helpful", 1)}
 
-    page.get_by_role("button", name="结束本次对话").click()
+    page.get_by_role("button", name="结束对话").click()
     expect(widget.log).to_contain_text("本次对话已结束")
     form = page.locator(".wz-log .wz-rate")
     expect(form).to_be_visible()
@@ -222,7 +222,7 @@ def test_xss_payload_is_shown_as_text(widget: Widget, page: Page) -> None:
     # a dialog would have failed the test through the page fixture
 
 
-def fake_server(frames: list[dict[str, Any]]) -> Any:
+def fake_server(frames: list[dict[str, Any]], mode: str = "bot", staff_name: str | None = None) -> Any:
     """A WebSocket handler standing in for the server: welcome, the given frames, state."""
 
     def handler(ws: WebSocketRoute) -> None:
@@ -233,8 +233,9 @@ def fake_server(frames: list[dict[str, Any]]) -> Any:
                                     "mode": "bot", "staff_available": False}))
                 for f in frames:
                     ws.send(json.dumps(f))
-                ws.send(json.dumps({"type": "state", "mode": "bot", "staff_name": None,
-                                    "staff_available": False}))
+                ws.send(json.dumps({"type": "state", "mode": mode, "staff_name": staff_name,
+                                    "staff_available": True}))
+                ws.send(json.dumps({"type": "typing", "author": "staff", "on": True}))
 
         ws.on_message(on_message)
 
@@ -257,7 +258,7 @@ def test_hostile_server_data_is_rendered_as_text(widget: Widget, page: Page) -> 
     }
     staff = dict(frame, seq=8, author="staff", staff_name="<i>王</i>", card=None, choices=[],
                  links=[], citations=[], rateable=False, text="您好")
-    page.route_web_socket(re.compile(r"/ws/chat"), fake_server([frame, frame, staff]))
+    page.route_web_socket(re.compile(r"/ws/chat"), fake_server([frame, frame, staff], "human", "王"))
     widget.goto()
     widget.open()
     expect(page.locator(".wz-log > .wz-row[data-seq]")).to_have_count(2)  # seq 7 once
@@ -268,18 +269,15 @@ def test_hostile_server_data_is_rendered_as_text(widget: Widget, page: Page) -> 
     assert page.locator(".wz-log img, .wz-log b, .wz-log i").count() == 0
     hrefs = page.locator(".wz-log a").evaluate_all("els => els.map(a => a.getAttribute('href'))")
     assert hrefs == ["https://example.gov.cn/a?b=1", "http://example.gov.cn/x", "https://example.gov.cn/"]
+    expect(page.locator(".wz-notice.wz-handoff")).to_have_text("工作人员（王）已接入")
+    expect(page.locator(".wz-typing")).to_be_visible()
+    expect(page.locator(".wz-typing")).to_contain_text("工作人员正在输入")
 
 
 def test_sse_transport_answers_a_question(widget: Widget, page: Page) -> None:
-    def forced_sse(route: Any) -> None:
-        response = route.fetch()
-        body = response.text().replace('data-site="demo"', 'data-site="demo" data-transport="sse"')
-        assert "data-transport" in body
-        route.fulfill(response=response, body=body)
-
     sockets: list[str] = []
     page.on("websocket", lambda ws: sockets.append(ws.url))
-    page.route(widget.base_url + "/", forced_sse)
+    embed(page, widget.base_url, 'data-site="demo" data-transport="sse"')
     widget.goto()
     widget.open()
     expect(widget.root).to_have_attribute("data-transport", "sse")
@@ -404,3 +402,66 @@ def test_handoff_queue_and_leave_a_message(widget: Widget, page: Page, live_serv
     expect(page.locator(".wz-notice.wz-handoff").last).to_have_text("已回到智能助手")
     tickets = live_server.query("SELECT matter, phone FROM tickets WHERE matter LIKE '小区路灯%'")
     assert tickets == [("小区路灯坏了一个月了，希望尽快修理", "13800138000")]
+
+
+def embed(page: Page, base_url: str, attributes: str) -> None:
+    """Serve the demo page with other data-* attributes on the widget's script tag."""
+
+    def rewrite(route: Any) -> None:
+        response = route.fetch()
+        body = response.text().replace('data-site="demo"', attributes)
+        route.fulfill(response=response, body=body)
+
+    page.route(base_url + "/", rewrite)
+
+
+def test_embedding_options(widget: Widget, page: Page) -> None:
+    embed(page, widget.base_url, 'data-site="demo" data-color="#0b57a4" data-position="left" '
+          'data-lang="en" data-title="Linjiang help" data-greeting="Hi there"')
+    widget.goto()
+    host_style = page.locator("#wenzheng-widget").get_attribute("style") or ""
+    assert "--wz-brand: #0b57a4" in host_style
+    box = widget.launcher.bounding_box()
+    assert box is not None and box["x"] < 100
+    expect(widget.launcher).to_have_text("Ask us")
+    widget.open()
+    expect(widget.root).to_have_attribute("data-transport", "ws")
+    expect(page.locator(".wz-title")).to_have_text("Linjiang help")
+    expect(page.locator(".wz-greeting")).to_have_text("Assistant:Hi there")
+    expect(page.locator(".wz-send")).to_have_text("Send")
+    background = page.locator(".wz-send").evaluate("el => getComputedStyle(el).backgroundColor")
+    assert background == "rgb(11, 87, 164)"
+    widget.shot("options-en-left")
+
+
+def test_invalid_colour_is_ignored(widget: Widget, page: Page) -> None:
+    embed(page, widget.base_url, 'data-site="demo" data-color="red;}*{display:none"')
+    widget.goto()
+    assert not page.locator("#wenzheng-widget").get_attribute("style")
+    background = widget.launcher.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert background == "rgb(179, 38, 30)"  # the default brand colour
+
+
+@pytest.mark.network_errors
+def test_forged_token_is_forgotten(widget: Widget, page: Page) -> None:
+    forged = "v1.demo.Zm9yZ2Vk.bm90LWEtc2lnbmF0dXJl"
+    page.add_init_script(f"localStorage.setItem('wenzheng:demo:token', '{forged}')")
+    widget.goto()
+    widget.open()  # refused with 4401, reconnects without the token: a new identity
+    token = page.evaluate("localStorage.getItem('wenzheng:demo:token')")
+    assert token and token != forged
+    widget.ask("你好")
+
+
+@pytest.mark.network_errors
+def test_unknown_site_is_refused_without_retrying(widget: Widget, page: Page) -> None:
+    attempts: list[str] = []
+    page.on("websocket", lambda ws: attempts.append(ws.url))
+    embed(page, widget.base_url, 'data-site="no-such-site"')
+    widget.goto()
+    widget.launcher.click()
+    expect(widget.root).to_have_attribute("data-conn", "stopped")
+    expect(page.locator(".wz-status")).to_have_text("本网站暂未开通在线咨询服务。")
+    expect(widget.root).to_have_attribute("data-transport", "ws")  # refused: no fallback either
+    page.wait_for_timeout(1500)
+    assert len(attempts) == 1

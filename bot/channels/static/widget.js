@@ -22,15 +22,15 @@
     'zh-CN': {
       title: '临江市政务服务智能助手',
       greeting: '您好！我是临江市政务服务智能助手，可以为您查询办事指南、政策解读和常见问题。请问有什么可以帮您？',
-      launcher: '在线咨询', launcherAria: '打开在线咨询', unread: '条新消息',
+      launcher: '在线咨询', unread: '条新消息',
       close: '关闭对话窗口', elder: '大字模式', elderAria: '大字模式：放大文字和按钮',
-      end: '结束对话', endAria: '结束本次对话', log: '对话记录',
+      end: '结束对话', log: '对话记录',
       input: '请输入您的问题', inputAria: '输入您的问题，按回车键发送，Shift 加回车换行',
       send: '发送', sendAria: '发送消息',
       you: '您说：', bot: '智能助手：', staff: '工作人员', system: '系统消息：',
       sending: '发送中…', failed: '未发送', newConv: '新的对话',
       typing: '智能助手正在输入', staffTyping: '工作人员正在输入',
-      more: '查看更多信息', choices: '您可以选择：', choicesAria: '可选问题', links: '相关链接',
+      more: '查看更多信息', choicesAria: '可选问题', links: '相关链接',
       source: '来源：', fbAsk: '这个回答对您有帮助吗？', helpful: '有用', notHelpful: '没用',
       helpfulAria: '这个回答有用', notHelpfulAria: '这个回答没用', fbThanks: '感谢您的反馈！',
       queued: '正在为您转接人工服务…', human: '工作人员（{name}）已接入', humanNoName: '工作人员已接入',
@@ -51,15 +51,15 @@
     en: {
       title: 'Linjiang Government Services Assistant',
       greeting: 'Hello! I can help with service guides, policies and common questions. How can I help you?',
-      launcher: 'Ask us', launcherAria: 'Open the online assistant', unread: 'new messages',
+      launcher: 'Ask us', unread: 'new messages',
       close: 'Close the chat window', elder: 'Large text', elderAria: 'Large text mode',
-      end: 'End chat', endAria: 'End this conversation', log: 'Conversation',
+      end: 'End chat', log: 'Conversation',
       input: 'Type your question', inputAria: 'Type your question; Enter sends, Shift+Enter adds a line',
       send: 'Send', sendAria: 'Send message',
       you: 'You:', bot: 'Assistant:', staff: 'Staff', system: 'System:',
       sending: 'Sending…', failed: 'Not sent', newConv: 'New conversation',
       typing: 'The assistant is typing', staffTyping: 'Staff is typing',
-      more: 'More details', choices: 'You can choose:', choicesAria: 'Suggested questions', links: 'Links',
+      more: 'More details', choicesAria: 'Suggested questions', links: 'Links',
       source: 'Source: ', fbAsk: 'Was this answer helpful?', helpful: 'Yes', notHelpful: 'No',
       helpfulAria: 'This answer was helpful', notHelpfulAria: 'This answer was not helpful',
       fbThanks: 'Thank you for your feedback!',
@@ -181,7 +181,7 @@
 
   var badge = h('span', { class: 'wz-badge', hidden: true, 'aria-hidden': 'true' });
   var launcher = h('button', {
-    type: 'button', class: 'wz-launcher', 'aria-label': L.launcherAria, 'aria-expanded': 'false',
+    type: 'button', class: 'wz-launcher', 'aria-label': L.launcher, 'aria-expanded': 'false',
     'aria-controls': 'wz-panel', onclick: function () { if (panel.hidden) openPanel(true); else closePanel(true); }
   }, [svg('M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z'),
     h('span', { class: 'wz-launcher-text', text: L.launcher }), badge]);
@@ -191,7 +191,7 @@
     text: L.elder, onclick: function () { setElder(!root.classList.contains('wz-elder')); }
   });
   var endBtn = h('button', {
-    type: 'button', class: 'wz-tool', 'aria-label': L.endAria, text: L.end, onclick: endConversation
+    type: 'button', class: 'wz-tool', text: L.end, onclick: endConversation, disabled: true
   });
   var closeBtn = h('button', {
     type: 'button', class: 'wz-close', 'aria-label': L.close, onclick: function () { closePanel(true); }
@@ -304,14 +304,12 @@
   }
   function renderChoices(choices) {
     if (!Array.isArray(choices) || !choices.length) return null;
-    return h('div', { class: 'wz-choices', role: 'group', 'aria-label': L.choicesAria }, [
-      h('p', { class: 'wz-choices-label', text: L.choices })
-    ].concat(choices.map(function (c, i) {
+    return h('div', { class: 'wz-choices', role: 'group', 'aria-label': L.choicesAria }, choices.map(function (c, i) {
       var title = String(c && c.title || '');
       return h('button', {
         type: 'button', class: 'wz-choice', onclick: function () { send(title); }
       }, [h('span', { class: 'wz-num', text: (i + 1) + '.' }), ' ' + title]);
-    })));
+    }));
   }
   function renderLinks(links) {
     var items = (Array.isArray(links) ? links : []).map(function (l) { return l && link(l.url, l.title); })
@@ -365,12 +363,21 @@
     });
     return parts.map(function (p) { return p.join('\n').trim(); });
   }
+  // "1. 标题" lines repeat the choices, which are shown as buttons.
+  function choiceless(text, choices) {
+    if (!Array.isArray(choices) || !choices.length) return text;
+    var titles = choices.map(function (c) { return String(c && c.title || '').trim(); });
+    return String(text || '').split('\n').filter(function (line) {
+      var m = /^\s*(\d+)\s*[.、．]\s*(.*)$/.exec(line);
+      return !(m && titles[m[1] - 1] === m[2].trim());
+    }).join('\n').trim();
+  }
   function renderMessage(f) {
     var author = ['citizen', 'bot', 'staff', 'system'].indexOf(f.author) >= 0 ? f.author : 'system';
     var who;
     if (author === 'staff') who = h('p', { class: 'wz-who', text: L.staff + (f.staff_name ? ' · ' + f.staff_name : '') });
     else who = h('span', { class: 'wz-sr', text: author === 'citizen' ? L.you : author === 'bot' ? L.bot : L.system });
-    var text = f.card ? cardless(f.text, f.card) : [f.text, ''];
+    var text = f.card ? cardless(f.text, f.card) : [choiceless(f.text, f.choices), ''];
     function para(t) { return t ? h('p', { class: 'wz-text' }, richText(t)) : null; }
     var bubble = h('div', { class: 'wz-bubble' }, [
       who, para(text[0]), renderCard(f.card), para(text[1]),
@@ -413,6 +420,7 @@
     place(renderMessage(f), f.seq);
     if (f.conversation_id != null) {
       curConv = f.conversation_id;
+      endBtn.disabled = mode === 'closed';
       if (f.author === 'citizen') askedConv = curConv;
       else if ((f.author === 'bot' || f.author === 'staff') && askedConv === curConv) answeredConv = curConv;
     }
@@ -421,7 +429,7 @@
   function updateBadge() {
     badge.hidden = !unread;
     badge.textContent = unread > 99 ? '99+' : String(unread);
-    launcher.setAttribute('aria-label', L.launcherAria + (unread ? '（' + unread + L.unread + '）' : ''));
+    launcher.setAttribute('aria-label', L.launcher + (unread ? '（' + unread + L.unread + '）' : ''));
   }
 
   // ---- outbox ----
@@ -567,18 +575,21 @@
         }
       }
     }
+    endBtn.disabled = !curConv || mode === 'closed';
     if (mode === 'queued' && !staffAvailable) { if (!leavePending) showLeaveForm(null); } else hideLeaveForm();
   }
+
+  function field(label, control) { return h('label', { class: 'wz-label' }, [h('span', { text: label }), control]); }
 
   // ---- leave a message ----
   function showLeaveForm(values) {
     if (leaveEl && leaveEl.parentNode) return;
-    var text = h('textarea', { class: 'wz-field', rows: '3', 'aria-label': L.leaveText, placeholder: L.leaveText, maxlength: String(MAX_CHARS) });
-    var phone = h('input', { class: 'wz-field', type: 'tel', autocomplete: 'tel', 'aria-label': L.leavePhone, placeholder: L.leavePhone, maxlength: '20' });
+    var text = h('textarea', { class: 'wz-field', rows: '3', 'aria-label': L.leaveText, maxlength: String(MAX_CHARS) });
+    var phone = h('input', { class: 'wz-field', type: 'tel', autocomplete: 'tel', 'aria-label': L.leavePhone, maxlength: '20' });
     var err = h('p', { class: 'wz-err', role: 'alert' });
     if (values) { text.value = values.text; phone.value = values.phone || ''; }
     leaveEl = h('form', { class: 'wz-row wz-form wz-leave', 'aria-label': L.leaveSubmit }, [
-      h('p', { text: L.leaveTitle }), text, phone, err,
+      h('p', { text: L.leaveTitle }), field(L.leaveText, text), field(L.leavePhone, phone), err,
       h('button', { type: 'submit', class: 'wz-primary', text: L.leaveSubmit })
     ]);
     leaveEl.addEventListener('submit', function (e) {
@@ -608,7 +619,7 @@
         h('input', { type: 'radio', name: name, value: String(5 - i) }), h('span', { text: label })
       ]);
     });
-    var comment = h('textarea', { class: 'wz-field', rows: '2', maxlength: '500', 'aria-label': L.rateComment, placeholder: L.rateComment });
+    var comment = h('textarea', { class: 'wz-field', rows: '2', maxlength: '500', 'aria-label': L.rateComment });
     var submit = h('button', { type: 'submit', class: 'wz-primary', text: L.rateSubmit });
     var skip = h('button', {
       type: 'button', class: 'wz-secondary', text: L.rateSkip,
@@ -616,8 +627,9 @@
     });
     var form = h('form', { class: 'wz-row wz-form wz-rate' }, [
       h('fieldset', null, [h('legend', { text: L.rateTitle }), h('div', { class: 'wz-levels' }, levels)]),
-      comment, err, h('div', { class: 'wz-actions' }, [submit, skip])
+      field(L.rateComment, comment), err, h('div', { class: 'wz-actions' }, [submit, skip])
     ]);
+    form.addEventListener('change', function () { err.textContent = ''; });
     form.addEventListener('submit', function (e) {
       e.preventDefault();
       var checked = form.querySelector('input[type=radio]:checked');
