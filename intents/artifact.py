@@ -17,7 +17,7 @@ import sklearn
 from intents.errors import ModelLoadError
 from intents.training import ModelConfig, TrainedModel
 
-FORMAT_VERSION = 1  # bump when training changes in a way ModelConfig does not record
+FORMAT_VERSION = 2  # bump when training changes in a way ModelConfig does not record
 MODEL_FILE, META_FILE = "model.pkl", "meta.json"
 
 

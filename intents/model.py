@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 
 class NativeIntentClassifier:
-    """Keyword rules first, then the calibrated model; low confidence falls back to out_of_scope."""
+    """Keyword rules first, then the calibrated model averaged with a nearest-example vote; low
+    confidence falls back to out_of_scope."""
 
     def __init__(
         self, model: TrainedModel, encoder: TextEncoder, rules: KeywordRules | None = None
@@ -65,7 +66,11 @@ class NativeIntentClassifier:
         normalized = [normalize_text(text) for text in texts]
         embeddings = self._encoder.embed_queries(normalized)
         logits = self.model.logits(self.model.featurizer.transform(normalized, embeddings))
-        return calibrated_probabilities(logits, self.model.temperature)
+        regression = calibrated_probabilities(logits, self.model.temperature)
+        weight = self.model.config.neighbour_weight
+        if weight <= 0.0:
+            return regression
+        return (1.0 - weight) * regression + weight * self.model.neighbour_vote(embeddings)
 
     def _settle(self, text: str) -> IntentPrediction | None:
         if not normalize_text(text):
