@@ -1,38 +1,30 @@
 """Browser end-to-end tests: Debian chromium (through Playwright) against a real
 `python -m bot serve` subprocess on the demo content.
 
-The assistant's data directory (knowledge base, search index, intent model) is built once per
-run, in a subprocess, and one server serves every test; the reconnect test kills it with SIGKILL
-and starts it again on the same port and data directory. Each test gets a fresh browser context,
+The server's data directory gets the test session's prebuilt search index and intent model
+(built once for the whole suite, see `prebuilt_dir`) and its own database. One server serves
+every test; the reconnect test kills it with SIGKILL and starts it again on the same port and
+data directory. Each test gets a fresh browser context,
 which is a new anonymous citizen.
 
 Set BOT_E2E_DATA_TEMPLATE to a data directory built before (by `build_services`) to skip the
-build while working on the widget: it is copied, never used in place.
+build while working on the widget: its index and intent model are copied.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.server_process import ROOT, Server, free_port, server_env
+from tests.e2e.server_process import ROOT, Server, free_port
+from tests.prebuilt import copy_prebuilt
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
-BUILD_TIMEOUT_S = 900
-
-BUILD_SCRIPT = (
-    "from server import build_services\n"
-    "from settings import Settings\n"
-    "build_services(Settings())\n"
-)
 
 
 @pytest.fixture(scope="package")
@@ -51,24 +43,16 @@ def artifacts() -> Path:
 
 
 @pytest.fixture(scope="package")
-def e2e_data_dir(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The assistant's data, built once: index, embeddings cache, intent model, SQLite."""
+def e2e_data_dir(
+    chromium: Path, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The server's data dir: its own database, the session's prebuilt index and intent model
+    (`prebuilt_dir`, built once by `build_services` for the whole test session)."""
     data_dir = tmp_path_factory.mktemp("e2e") / "data"
     template = os.environ.get("BOT_E2E_DATA_TEMPLATE")
-    if template and Path(template, "bot.sqlite3").is_file():
-        shutil.copytree(template, data_dir)
-        return data_dir
-    data_dir.mkdir()
-    log_path = data_dir.parent / "build.log"
-    with log_path.open("wb") as log:
-        result = subprocess.run(
-            [sys.executable, "-c", BUILD_SCRIPT], cwd=ROOT, env=server_env(data_dir),
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=BUILD_TIMEOUT_S,
-        )
-    if result.returncode != 0:
-        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-40:])
-        pytest.fail(f"building the data directory failed ({result.returncode}):\n{tail}")
-    return data_dir
+    if template and Path(template, "index").is_dir():
+        return copy_prebuilt(Path(template), data_dir)
+    return copy_prebuilt(request.getfixturevalue("prebuilt_dir"), data_dir)
 
 
 @pytest.fixture(scope="package")
