@@ -1,16 +1,8 @@
-"""Normalise a citizen's message before rules and features see it."""
+"""Normalise a citizen's message before rules and features see it.
 
-from __future__ import annotations
+The function lives with the knowledge base, the layer both the intent model and retrieval
+stand on: retrieval embeds the same normalised text, so one embedding serves both."""
 
-import re
-import unicodedata
+from knowledge_base.text import normalize_text
 
-# Published letters hide names as "****"; "某" keeps the sentence readable for the encoder.
-_MASK = re.compile(r"\*{2,}")
-_SPACE = re.compile(r"\s+")
-
-
-def normalize_text(text: str) -> str:
-    """NFKC (full-width to half-width), lower case, masks to 某, single spaces."""
-    folded = unicodedata.normalize("NFKC", text).lower()
-    return _SPACE.sub(" ", _MASK.sub("某", folded)).strip()
+__all__ = ["normalize_text"]
