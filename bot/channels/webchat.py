@@ -170,13 +170,15 @@ class WebchatService:
             log.warning("web chat: database unavailable")
             return error_frame("unavailable", texts.WEB_UNAVAILABLE, client_id)
 
-    def _refuse_text(self, text: str, client_id: str) -> dict[str, Any] | None:
+    def _citizen_text(self, frame: Frame) -> tuple[str, str, dict[str, Any] | None]:
+        """The frame's client id and cleaned text, and the refusal when the text is unfit."""
+        client_id, text = frame.client_id(), clean_text(frame.text())
         limit = self.limits.max_message_chars
         if len(text) > limit:
-            return error_frame("too_long", texts.TOO_LONG.format(limit=limit), client_id)
+            return client_id, text, error_frame("too_long", texts.TOO_LONG.format(limit=limit), client_id)
         if not text:
-            return error_frame("empty", texts.WEB_EMPTY, client_id)
-        return None
+            return client_id, text, error_frame("empty", texts.WEB_EMPTY, client_id)
+        return client_id, text, None
 
     def _allow(self, identity: WidgetIdentity, connection_key: str) -> bool:
         return self._per_connection.allow(connection_key) and self._per_identity.allow(
@@ -186,8 +188,7 @@ class WebchatService:
     async def _on_message(
         self, identity: WidgetIdentity, frame: Frame, connection_key: str
     ) -> dict[str, Any] | None:
-        client_id, text = frame.client_id(), clean_text(frame.text())
-        refused = self._refuse_text(text, client_id)
+        client_id, text, refused = self._citizen_text(frame)
         if refused is not None:
             return refused
         if not self._allow(identity, connection_key):
@@ -222,8 +223,7 @@ class WebchatService:
     async def _on_leave_message(
         self, identity: WidgetIdentity, frame: Frame, connection_key: str
     ) -> dict[str, Any] | None:
-        client_id, text = frame.client_id(), clean_text(frame.text())
-        refused = self._refuse_text(text, client_id)
+        client_id, text, refused = self._citizen_text(frame)
         if refused is not None:
             return refused
         phone_text = frame.optional_text("phone", MAX_PHONE)
