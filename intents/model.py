@@ -20,7 +20,7 @@ from intents.classifier import OUT_OF_SCOPE, IntentPrediction, IntentScore, rank
 from intents.encoder import E5QueryEncoder, TextEncoder
 from intents.errors import IntentError
 from intents.nlu import load_nlu
-from intents.rules import KeywordRules
+from intents.rules import AskKindRule, KeywordRules
 from intents.text import normalize_text
 from intents.training import ModelConfig, TrainedModel, train_model
 
@@ -28,6 +28,7 @@ __all__ = [
     "E5QueryEncoder", "ModelConfig", "NativeIntentClassifier", "TextEncoder", "load_or_train",
 ]
 log = logging.getLogger(__name__)
+ASK_INTENTS = ("ask_service_guide", "ask_policy")
 
 
 class NativeIntentClassifier:
@@ -35,7 +36,8 @@ class NativeIntentClassifier:
     confidence falls back to out_of_scope."""
 
     def __init__(
-        self, model: TrainedModel, encoder: TextEncoder, rules: KeywordRules | None = None
+        self, model: TrainedModel, encoder: TextEncoder, rules: KeywordRules | None = None,
+        ask_kind: AskKindRule | None = None,
     ) -> None:
         if model.encoder_model_id != encoder.model_id:
             raise IntentError(
@@ -43,6 +45,7 @@ class NativeIntentClassifier:
         self.model = model
         self._encoder = encoder
         self._rules = rules if rules is not None else KeywordRules()
+        self._ask_kind = ask_kind if ask_kind is not None else AskKindRule()
 
     @property
     def intents(self) -> tuple[str, ...]:
@@ -56,7 +59,7 @@ class NativeIntentClassifier:
         settled = [self._settle(text) for text in texts]
         pending = [i for i, found in enumerate(settled) if found is None]
         for i, row in zip(pending, self.probabilities([texts[i] for i in pending]), strict=True):
-            settled[i] = self._decide(row)
+            settled[i] = self._decide(row, texts[i])
         return [prediction for prediction in settled if prediction is not None]
 
     def probabilities(self, texts: Sequence[str]) -> FloatArray:
@@ -78,15 +81,31 @@ class NativeIntentClassifier:
             return IntentPrediction(score, (score,), source="empty")
         return self._rules.match(text)
 
-    def _decide(self, row: FloatArray) -> IntentPrediction:
-        ranking = rank_scores(dict(zip(self.intents, row.tolist(), strict=True)))
+    def _decide(self, row: FloatArray, text: str) -> IntentPrediction:
+        scores = dict(zip(self.intents, row.tolist(), strict=True))
+        source = "model"
+        if max(scores, key=scores.__getitem__) in ASK_INTENTS and set(ASK_INTENTS) <= set(scores):
+            source = self._order_questions(scores, text)
+        ranking = rank_scores(scores)
         threshold = self.model.config.oos_threshold
         if ranking[0].confidence >= threshold or ranking[0].name == OUT_OF_SCOPE:
-            return IntentPrediction(ranking[0], ranking)
+            return IntentPrediction(ranking[0], ranking, source=source)
         # Rasa's FallbackClassifier convention: the fallback intent carries the threshold.
         fallback = IntentScore(OUT_OF_SCOPE, threshold)
         rest = tuple(score for score in ranking if score.name != OUT_OF_SCOPE)
         return IntentPrediction(fallback, (fallback, *rest), source="threshold")
+
+    def _order_questions(self, scores: dict[str, float], text: str) -> str:
+        """The model found a question; the guide-or-policy cues pick which kind leads (the two
+        swap scores, so the ranking and the sum stay as the model had them)."""
+        wanted = self._ask_kind.choose(text)
+        if wanted is None:
+            return "model"
+        other = ASK_INTENTS[1] if wanted == ASK_INTENTS[0] else ASK_INTENTS[0]
+        if scores[wanted] >= scores[other]:
+            return "model"
+        scores[wanted], scores[other] = scores[other], scores[wanted]
+        return "rule"
 
 
 def load_or_train(

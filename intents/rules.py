@@ -1,4 +1,5 @@
-"""Keyword rules for triggers that need no model: "转人工" always means a human."""
+"""Keyword rules for triggers that need no model: "转人工" always means a human. And the rule
+that tells the two question intents apart once the model has said a message is a question."""
 
 from __future__ import annotations
 
@@ -55,4 +56,37 @@ class KeywordRules:
             if found and not _NEGATION.search(normalized[: found.start()]):
                 score = IntentScore(rule.intent, 1.0)
                 return IntentPrediction(score, (score,), source="rule")
+        return None
+
+
+# A service guide (办事指南) answers how to get something done: materials, steps, where, online.
+# A policy explainer (政策解读) answers what the rules are: who qualifies, which cases, amounts,
+# penalties, plans. A question that asks for the procedure wants the guide, even when it also
+# asks whether it qualifies (a guide lists its 受理条件 too).
+ASK_GUIDE_CUES = (
+    r"手续|流程|步骤|材料|资料|证件|证明|单据|准备|要带|带什么|代办|预约"
+    r"|怎么办|怎么弄|怎么处理|怎么操作|如何操作"
+    r"|(如何|怎么|怎样)(办理|申请|申报|领取?|补|换|查)"
+    r"|去哪|到哪里|到哪个|在哪|哪里(办|申请|开)|哪个窗口|(网上|手机上).{0,4}办"
+)
+ASK_POLICY_CUES = (
+    r"哪些|条件|规定|政策|标准|资格|是否|能否|可否|能不能|可不可以|可以.{0,12}吗"
+    r"|处罚|罚款|计划|规划|补偿|补贴|定义|什么是|区别|有效期|多少"
+)
+
+
+class AskKindRule:
+    """Guide or policy for a message the model already called a question; None when the
+    message has neither kind of cue and the model should decide."""
+
+    def __init__(self, guide: str = ASK_GUIDE_CUES, policy: str = ASK_POLICY_CUES) -> None:
+        self._guide = re.compile(guide)
+        self._policy = re.compile(policy)
+
+    def choose(self, text: str) -> str | None:
+        normalized = normalize_text(text)
+        if self._guide.search(normalized):
+            return "ask_service_guide"
+        if self._policy.search(normalized):
+            return "ask_policy"
         return None

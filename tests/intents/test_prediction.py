@@ -96,3 +96,45 @@ def test_batch_parse_matches_single_parse(
     classifier = load_or_train(tiny_nlu, tmp_path / "model", hashing_encoder)
     texts = ["你好", "转人工", "护照怎么申请", "帮我订机票"]
     assert classifier.parse_batch(texts) == [classifier.parse(text) for text in texts]
+
+
+ASK_NLU = """version: "3.1"
+nlu:
+- intent: ask_service_guide
+  examples: |
+    - 身份证丢了怎么补办
+    - 护照怎么申请
+    - 营业执照怎么办理
+    - 社保卡在哪里办
+- intent: ask_policy
+  examples: |
+    - 低保标准是多少
+    - 失业金能领多久
+    - 哪些人可以申请公租房
+    - 驾驶证有效期多长
+- intent: greet
+  examples: |
+    - 你好
+    - 您好
+    - 早上好
+    - 在吗
+"""
+
+
+def test_question_cues_order_the_two_question_intents(
+    tmp_path: Path, hashing_encoder: Any
+) -> None:
+    nlu = tmp_path / "nlu.yml"
+    nlu.write_text(ASK_NLU, encoding="utf-8")
+    classifier = load_or_train(nlu, tmp_path / "model", hashing_encoder)
+    for text, wanted in [("低保怎么申请，要带哪些材料", "ask_service_guide"),
+                         ("护照的有效期是多久", "ask_policy")]:
+        prediction = classifier.parse(text)
+        parsed = prediction.to_rasa(text)
+        assert_rasa_parse(parsed, text)
+        names = [item["name"] for item in parsed["intent_ranking"]]
+        if prediction.name in ("ask_service_guide", "ask_policy"):
+            assert prediction.name == wanted
+            assert names.index(wanted) < names.index(
+                "ask_policy" if wanted == "ask_service_guide" else "ask_service_guide")
+    assert classifier.parse("你好").name == "greet"  # other intents are left alone

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from intents.rules import KeywordRules
+from intents.rules import AskKindRule, KeywordRules
 
 
 @pytest.mark.parametrize(
@@ -38,3 +38,21 @@ def test_rules_are_configurable() -> None:
     found = rules.match("拜拜")
     assert found is not None and found.name == "goodbye"
     assert rules.match("转人工") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("营业执照变更需要带哪些材料", "ask_service_guide"),
+        ("居住证在哪里办", "ask_service_guide"),
+        ("我符合落户条件吗，怎么办理", "ask_service_guide"),  # the procedure wins
+        ("驾驶证丢了怎么办", "ask_service_guide"),
+        ("哪些人可以申请公租房", "ask_policy"),
+        ("低保标准是多少", "ask_policy"),
+        ("违章停车怎么处罚", "ask_policy"),
+        ("我们这片有没有改造计划", "ask_policy"),
+        ("公积金提取", None),
+    ],
+)
+def test_question_kind_cues(text: str, kind: str | None) -> None:
+    assert AskKindRule().choose(text) == kind
