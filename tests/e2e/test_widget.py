@@ -305,16 +305,41 @@ def test_falls_back_to_sse_when_websockets_are_blocked(widget: Widget, page: Pag
     widget.ask("公积金")
 
 
+def keep_portal_up(page: Page) -> None:
+    """Serve the portal page and the widget's files from the first copy fetched, as a portal
+    hosted elsewhere would stay up while the chat server is down."""
+    cached: dict[str, tuple[int, dict[str, str], bytes]] = {}
+
+    def portal(route: Any) -> None:
+        url = route.request.url
+        if url not in cached:
+            response = route.fetch()
+            cached[url] = (response.status, response.headers, response.body())
+        status, headers, body = cached[url]
+        route.fulfill(status=status, headers=headers, body=body)
+
+    page.route(re.compile(r"^http://127\.0\.0\.1:\d+/(widget\.(js|css)|static/demo\.css)?$"), portal)
+
+
+def seqs_seen(widget: Widget) -> list[int]:
+    rows = widget.rows()
+    assert not any(r["pending"] or r["failed"] for r in rows)
+    seqs = [r["seq"] for r in rows if r["seq"]]
+    assert len(seqs) == len(set(seqs)) and seqs == sorted(seqs), seqs
+    return seqs
+
+
 @pytest.mark.network_errors
 def test_reconnects_after_the_server_is_killed(widget: Widget, page: Page, live_server: Server) -> None:
+    keep_portal_up(page)
     widget.goto()
     widget.open()
     widget.ask("身份证丢了怎么补办")
 
+    # 1. kill -9 mid-conversation; a message typed meanwhile waits as "sending"
     live_server.kill()
     expect(widget.root).to_have_attribute("data-conn", "reconnecting", timeout=10_000)
     expect(page.locator(".wz-status")).to_contain_text("正在重新连接")
-    # typed while the server is down: kept as "sending", delivered after the reconnect
     widget.input.fill("社保卡丢了怎么办")
     widget.input.press("Enter")
     expect(page.locator(".wz-log > .wz-pending")).to_have_count(1)
@@ -324,23 +349,41 @@ def test_reconnects_after_the_server_is_killed(widget: Widget, page: Page, live_
     widget.wait_connected(timeout=60_000)
     widget.wait_answer(1, timeout=60_000)
     print(f"reconnected and answered {time.monotonic() - started:.1f} s after the restart began")
-
     widget.ask("公积金怎么提取")
-    rows = [r for r in widget.rows() if r["seq"]]
-    seqs = [r["seq"] for r in rows]
-    assert len(seqs) == len(set(seqs)) and seqs == sorted(seqs)
+    rows = widget.rows()
     citizen = [r["text"] for r in rows if r["author"] == "citizen"]
     assert len(citizen) == 3 and "社保卡丢了怎么办" in citizen[1]
     assert sum(r["author"] == "bot" for r in rows) >= 3
-    assert not any(r["pending"] or r["failed"] for r in widget.rows())
+    expect(widget.root).to_have_attribute("data-transport", "ws")
+    seqs = seqs_seen(widget)
     widget.shot("after-reconnect")
+
+    # 2. killed again, and the page reloaded while the server is down: the unsent message
+    # survives the reload and is sent once when the server is back, on the WebSocket
+    live_server.kill()
+    expect(widget.root).to_have_attribute("data-conn", "reconnecting", timeout=10_000)
+    widget.input.fill("医保怎么转移")
+    widget.input.press("Enter")
+    page.reload()
+    widget.wait_loaded()
+    expect(page.locator(".wz-log > .wz-pending")).to_have_count(1)
+    page.wait_for_timeout(1500)  # a few failed attempts: no reason to leave the WebSocket
+    live_server.start()
+    page.get_by_role("button", name="立即重连").click()  # rather than wait out the backoff
+    widget.wait_connected(timeout=60_000)
+    expect(page.locator(".wz-log > .wz-row[data-seq]")).to_have_count(len(seqs) + 2, timeout=60_000)
+    expect(widget.root).to_have_attribute("data-transport", "ws")
+    after = seqs_seen(widget)
+    assert after[: len(seqs)] == seqs
+    citizen = [r["text"] for r in widget.rows() if r["author"] == "citizen"]
+    assert len(citizen) == 4 and "医保怎么转移" in citizen[3]
 
     # the server's record matches what the citizen saw
     page.reload()
     widget.wait_loaded()
     widget.open()
-    expect(page.locator(".wz-log > .wz-row[data-seq]")).to_have_count(len(rows))
-    assert [r["seq"] for r in widget.rows() if r["seq"]] == seqs
+    expect(page.locator(".wz-log > .wz-row[data-seq]")).to_have_count(len(after))
+    assert seqs_seen(widget) == after
 
 
 def test_narrow_screen_and_zoom(widget: Widget, page: Page) -> None:
@@ -461,7 +504,8 @@ def test_unknown_site_is_refused_without_retrying(widget: Widget, page: Page) ->
     widget.goto()
     widget.launcher.click()
     expect(widget.root).to_have_attribute("data-conn", "stopped")
-    expect(page.locator(".wz-status")).to_have_text("本网站暂未开通在线咨询服务。")
+    expect(page.locator(".wz-status [role=status]")).to_have_text("本网站暂未开通在线咨询服务。")
+    expect(page.get_by_role("button", name="立即重连")).to_be_hidden()
     expect(widget.root).to_have_attribute("data-transport", "ws")  # refused: no fallback either
     page.wait_for_timeout(1500)
     assert len(attempts) == 1

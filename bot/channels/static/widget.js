@@ -1,7 +1,7 @@
 /* 问政助手 web chat widget (docs/webchat-protocol.md).
  * Embed: <script src="https://HOST/widget.js" data-site="SITE" async></script>
  * Everything lives in a shadow root; message data is rendered with textContent only. */
-(function () {
+(() => {
   'use strict';
   if (window.__wenzhengWidget) return;
   var script = document.currentScript || document.querySelector('script[src*="widget.js"]');
@@ -43,7 +43,7 @@
       levels: ['非常满意', '满意', '基本满意', '不满意', '非常不满意'],
       rateComment: '意见建议（选填）', rateSubmit: '提交评价', rateSkip: '暂不评价',
       rateThanks: '感谢您的评价！', ratePick: '请先选择一个评价等级。', rateClose: '关闭评价',
-      connecting: '正在连接…', reconnecting: '网络连接中断，正在重新连接…',
+      connecting: '正在连接…', reconnecting: '网络连接中断，正在重新连接…', retry: '立即重连',
       refused: '本网站暂未开通在线咨询服务。', badHello: '连接出错，请刷新页面后重试。',
       authFailed: '身份校验未通过，请重新登录后再试。', notReady: '正在连接服务，请稍后再试。',
       tooLong: '消息不能超过2000字，请精简后再发送。', sendFailed: '消息未能发送，请稍后再试。'
@@ -74,7 +74,7 @@
       levels: ['Very satisfied', 'Satisfied', 'Fairly satisfied', 'Dissatisfied', 'Very dissatisfied'],
       rateComment: 'Comments (optional)', rateSubmit: 'Submit', rateSkip: 'Not now',
       rateThanks: 'Thank you for your rating!', ratePick: 'Please choose a rating first.',
-      rateClose: 'Close rating', connecting: 'Connecting…', reconnecting: 'Connection lost, reconnecting…',
+      rateClose: 'Close rating', connecting: 'Connecting…', reconnecting: 'Connection lost, reconnecting…', retry: 'Retry now',
       refused: 'Online help is not available on this site.', badHello: 'Connection error, please reload the page.',
       authFailed: 'Sign-in check failed, please sign in again.', notReady: 'Connecting, please try again shortly.',
       tooLong: 'Messages are limited to 2,000 characters.', sendFailed: 'The message could not be sent, please try again.'
@@ -104,7 +104,7 @@
       else if (k.slice(0, 2) === 'on') el.addEventListener(k.slice(2), v);
       else el.setAttribute(k, v === true ? '' : v);
     }
-    [].concat(kids == null ? [] : kids).forEach(function (c) { if (c != null) el.append(c); });
+    [].concat(kids == null ? [] : kids).forEach((c) => { if (c != null) el.append(c); });
     return el;
   }
   function svg(path) {
@@ -144,7 +144,7 @@
   function newId() {
     var b = new Uint8Array(12);
     crypto.getRandomValues(b);
-    return 'c-' + Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join('');
+    return 'c-' + Array.prototype.map.call(b, (x) => (x + 256).toString(16).slice(1)).join('');
   }
   function clock(iso) {
     iso = String(iso || '');
@@ -154,7 +154,7 @@
   }
   function onBrand(hex) {
     if (hex.length === 4) hex = '#' + hex[1] + hex[1] + hex[2] + hex[2] + hex[3] + hex[3];
-    var lum = [1, 3, 5].map(function (i) {
+    var lum = [1, 3, 5].map((i) => {
       var c = parseInt(hex.substr(i, 2), 16) / 255;
       return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
     });
@@ -175,28 +175,30 @@
     'data-conn': 'idle', 'data-transport': PREF === 'sse' ? 'sse' : 'ws'
   });
   var css = h('link', { rel: 'stylesheet', href: new URL('widget.css', BASE).href });
-  css.addEventListener('load', function () { root.hidden = false; });
-  css.addEventListener('error', function () { root.hidden = false; });
+  css.addEventListener('load', () => { root.hidden = false; });
+  css.addEventListener('error', () => { root.hidden = false; });
   shadow.append(css, root);
 
   var badge = h('span', { class: 'wz-badge', hidden: true, 'aria-hidden': 'true' });
   var launcher = h('button', {
     type: 'button', class: 'wz-launcher', 'aria-label': L.launcher, 'aria-expanded': 'false',
-    'aria-controls': 'wz-panel', onclick: function () { if (panel.hidden) openPanel(true); else closePanel(true); }
+    'aria-controls': 'wz-panel', onclick: () => { if (panel.hidden) openPanel(true); else closePanel(true); }
   }, [svg('M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z'),
     h('span', { class: 'wz-launcher-text', text: L.launcher }), badge]);
 
   var elderBtn = h('button', {
     type: 'button', class: 'wz-tool', 'aria-pressed': 'false', 'aria-label': L.elderAria,
-    text: L.elder, onclick: function () { setElder(!root.classList.contains('wz-elder')); }
+    text: L.elder, onclick: () => { setElder(!root.classList.contains('wz-elder')); }
   });
   var endBtn = h('button', {
     type: 'button', class: 'wz-tool', text: L.end, onclick: endConversation, disabled: true
   });
   var closeBtn = h('button', {
-    type: 'button', class: 'wz-close', 'aria-label': L.close, onclick: function () { closePanel(true); }
+    type: 'button', class: 'wz-close', 'aria-label': L.close, onclick: () => { closePanel(true); }
   }, svg('M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12 19 17.6 17.6 19 12 13.4 6.4 19 5 17.6 10.6 12 5 6.4z'));
-  var status = h('div', { class: 'wz-status', role: 'status', hidden: true });
+  var statusText = h('span', { role: 'status' });
+  var retryBtn = h('button', { type: 'button', class: 'wz-retry', text: L.retry, onclick: () => connectNow() });
+  var status = h('div', { class: 'wz-status', hidden: true }, [statusText, retryBtn]);
   var log = h('div', {
     class: 'wz-log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions',
     'aria-label': L.log, tabindex: '0'
@@ -209,7 +211,7 @@
   });
   var counter = h('span', { class: 'wz-counter', hidden: true, 'aria-live': 'polite' });
   var sendBtn = h('button', { type: 'submit', class: 'wz-send', 'aria-label': L.sendAria, text: L.send });
-  var compose = h('form', { class: 'wz-compose', onsubmit: function (e) { e.preventDefault(); submitInput(); } },
+  var compose = h('form', { class: 'wz-compose', onsubmit: (e) => { e.preventDefault(); submitInput(); } },
     [input, sendBtn, counter]);
   var panel = h('section', {
     id: 'wz-panel', class: 'wz-panel', role: 'dialog', 'aria-labelledby': 'wz-title', hidden: true
@@ -223,19 +225,19 @@
   var rateCard = h('div', { class: 'wz-ratecard', role: 'region', 'aria-label': L.rateTitle, hidden: true });
   root.append(panel, rateCard, launcher);
 
-  input.addEventListener('keydown', function (e) {
+  input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();
       submitInput();
     }
   });
-  input.addEventListener('input', function () {
+  input.addEventListener('input', () => {
     var n = Array.from(input.value).length;
     counter.hidden = n < MAX_CHARS - 200;
     counter.textContent = n + '/' + MAX_CHARS;
     counter.classList.toggle('wz-over', n > MAX_CHARS);
   });
-  root.addEventListener('keydown', function (e) {
+  root.addEventListener('keydown', (e) => {
     if (e.key !== 'Escape') return;
     if (!panel.hidden) { e.preventDefault(); closePanel(true); }
     else if (!rateCard.hidden) { e.preventDefault(); hideRateCard(); launcher.focus(); }
@@ -289,13 +291,13 @@
     if (!card || typeof card !== 'object') return null;
     var fields = Array.isArray(card.fields) ? card.fields : [];
     function list(items) {
-      return h('dl', { class: 'wz-fields' }, items.reduce(function (acc, f) {
+      return h('dl', { class: 'wz-fields' }, items.reduce((acc, f) => {
         acc.push(h('dt', { text: String(f.label || '') }), h('dd', null, richText(f.value)));
         return acc;
       }, []));
     }
-    var main = fields.filter(function (f) { return f && f.primary; });
-    var rest = fields.filter(function (f) { return f && !f.primary; });
+    var main = fields.filter((f) => f && f.primary);
+    var rest = fields.filter((f) => f && !f.primary);
     return h('div', { class: 'wz-card' }, [
       card.title ? h('h3', { class: 'wz-card-title', text: String(card.title) }) : null,
       main.length ? list(main) : null,
@@ -304,23 +306,23 @@
   }
   function renderChoices(choices) {
     if (!Array.isArray(choices) || !choices.length) return null;
-    return h('div', { class: 'wz-choices', role: 'group', 'aria-label': L.choicesAria }, choices.map(function (c, i) {
+    return h('div', { class: 'wz-choices', role: 'group', 'aria-label': L.choicesAria }, choices.map((c, i) => {
       var title = String(c && c.title || '');
       return h('button', {
-        type: 'button', class: 'wz-choice', onclick: function () { send(title); }
+        type: 'button', class: 'wz-choice', onclick: () => { send(title); }
       }, [h('span', { class: 'wz-num', text: (i + 1) + '.' }), ' ' + title]);
     }));
   }
   function renderLinks(links) {
-    var items = (Array.isArray(links) ? links : []).map(function (l) { return l && link(l.url, l.title); })
+    var items = (Array.isArray(links) ? links : []).map((l) => l && link(l.url, l.title))
       .filter(Boolean);
     if (!items.length) return null;
-    return h('ul', { class: 'wz-links', 'aria-label': L.links }, items.map(function (a) { return h('li', null, a); }));
+    return h('ul', { class: 'wz-links', 'aria-label': L.links }, items.map((a) => h('li', null, a)));
   }
   function renderCitations(cites) {
     if (!Array.isArray(cites) || !cites.length) return null;
     var p = h('p', { class: 'wz-source' }, h('span', { text: L.source }));
-    cites.forEach(function (c, i) {
+    cites.forEach((c, i) => {
       if (!c) return;
       if (i) p.append('；');
       var title = String(c.title || c.entry_id || '');
@@ -331,7 +333,7 @@
   function feedbackBar(seq) {
     if (fbDone.indexOf(seq) >= 0) return null;
     function vote(helpful, btn) {
-      return function () {
+      return () => {
         if (!transmit({ type: 'feedback', seq: seq, helpful: helpful })) { notice(L.notReady, 'warn'); return; }
         yes.disabled = no.disabled = true;
         btn.setAttribute('aria-pressed', 'true');
@@ -350,24 +352,24 @@
   // those before the card's first field above it and the rest below it.
   function cardless(text, card) {
     var shown = {}, parts = [[], []], inCard = false;
-    (card.fields || []).forEach(function (f) {
+    (card.fields || []).forEach((f) => {
       if (!f) return;
       shown[f.label + '：'] = shown[f.label + ':'] = 1;
-      String(f.value || '').split('\n').forEach(function (line) { shown[line.trim()] = 1; });
+      String(f.value || '').split('\n').forEach((line) => { shown[line.trim()] = 1; });
     });
-    String(text || '').split('\n').forEach(function (line) {
+    String(text || '').split('\n').forEach((line) => {
       var t = line.trim();
       if (t === '【' + card.title + '】') return;
       if (shown[t]) { inCard = true; return; }
       parts[inCard ? 1 : 0].push(line);
     });
-    return parts.map(function (p) { return p.join('\n').trim(); });
+    return parts.map((p) => p.join('\n').trim());
   }
   // "1. 标题" lines repeat the choices, which are shown as buttons.
   function choiceless(text, choices) {
     if (!Array.isArray(choices) || !choices.length) return text;
-    var titles = choices.map(function (c) { return String(c && c.title || '').trim(); });
-    return String(text || '').split('\n').filter(function (line) {
+    var titles = choices.map((c) => String(c && c.title || '').trim());
+    return String(text || '').split('\n').filter((line) => {
       var m = /^\s*(\d+)\s*[.、．]\s*(.*)$/.exec(line);
       return !(m && titles[m[1] - 1] === m[2].trim());
     }).join('\n').trim();
@@ -434,14 +436,14 @@
 
   // ---- outbox ----
   function saveOutbox() {
-    save('sessionStorage', KEY + 'outbox', outbox.length ? JSON.stringify(outbox.map(function (o) { return { cid: o.cid, text: o.text }; })) : null);
+    save('sessionStorage', KEY + 'outbox', outbox.length ? JSON.stringify(outbox.map((o) => { return { cid: o.cid, text: o.text }; })) : null);
   }
   function dropOutbox(cid) {
-    outbox = outbox.filter(function (o) { return o.cid !== cid; });
+    outbox = outbox.filter((o) => o.cid !== cid);
     saveOutbox();
   }
   function flushOutbox() {
-    outbox.forEach(function (o) { transmit({ type: 'message', client_id: o.cid, text: o.text }); });
+    outbox.forEach((o) => { transmit({ type: 'message', client_id: o.cid, text: o.text }); });
   }
   function send(text) {
     text = String(text || '').trim();
@@ -465,7 +467,7 @@
   function failMessage(cid, text) {
     var row = pendingEls[cid];
     delete pendingEls[cid];
-    var item = outbox.filter(function (o) { return o.cid === cid; })[0];
+    var item = outbox.filter((o) => o.cid === cid)[0];
     dropOutbox(cid);
     if (row) {
       row.classList.remove('wz-pending');
@@ -499,12 +501,12 @@
         typingText.textContent = f.author === 'staff' ? L.staffTyping : L.typing;
         typing.hidden = !f.on;
         clearTimeout(typingTimer);
-        if (f.on) typingTimer = setTimeout(function () { typing.hidden = true; }, 30000);
+        if (f.on) typingTimer = setTimeout(() => { typing.hidden = true; }, 30000);
         break;
       case 'feedback_ok': {
         var row = log.querySelector('[data-seq="' + Number(f.seq) + '"] .wz-fb');
         if (row) row.replaceWith(h('p', { class: 'wz-fb wz-thanks', text: L.fbThanks }));
-        fbWaiting = fbWaiting.filter(function (b) { return b !== row; });
+        fbWaiting = fbWaiting.filter((b) => b !== row);
         if (fbDone.indexOf(f.seq) < 0) fbDone.push(f.seq);
         save('localStorage', KEY + 'feedback', JSON.stringify(fbDone.slice(-100)));
         break;
@@ -512,7 +514,7 @@
       case 'rating_ok':
         ratedConv = Math.max(ratedConv, f.conversation_id || curConv || 0);
         save('localStorage', KEY + 'rated', String(ratedConv));
-        Array.prototype.forEach.call(shadow.querySelectorAll('.wz-rate'), function (form) {
+        shadow.querySelectorAll('.wz-rate').forEach((form) => {
           form.replaceWith(h('p', { class: 'wz-thanks', role: 'status', text: L.rateThanks }));
         });
         if (!rateCard.hidden) setTimeout(hideRateCard, 4000);
@@ -546,14 +548,14 @@
       return;
     }
     if (!cid && fbWaiting.length) {
-      fbWaiting.forEach(function (bar) {
-        Array.prototype.forEach.call(bar.querySelectorAll('button'), function (b) {
+      fbWaiting.forEach((bar) => {
+        bar.querySelectorAll('button').forEach((b) => {
           b.disabled = false; b.setAttribute('aria-pressed', 'false');
         });
       });
       fbWaiting = [];
     }
-    Array.prototype.forEach.call(shadow.querySelectorAll('.wz-rate button'), function (b) { b.disabled = false; });
+    shadow.querySelectorAll('.wz-rate button').forEach((b) => { b.disabled = false; });
     notice(f.message || L.sendFailed, 'warn');
   }
   function applyState(f) {
@@ -592,7 +594,7 @@
       h('p', { text: L.leaveTitle }), field(L.leaveText, text), field(L.leavePhone, phone), err,
       h('button', { type: 'submit', class: 'wz-primary', text: L.leaveSubmit })
     ]);
-    leaveEl.addEventListener('submit', function (e) {
+    leaveEl.addEventListener('submit', (e) => {
       e.preventDefault();
       var t = text.value.trim(), p = phone.value.trim();
       if (!t) { err.textContent = L.leaveEmpty; text.focus(); return; }
@@ -614,7 +616,7 @@
   function ratingForm(onSkip) {
     var err = h('p', { class: 'wz-err', role: 'alert' });
     var name = 'wz-level-' + newId();
-    var levels = L.levels.map(function (label, i) {
+    var levels = L.levels.map((label, i) => {
       return h('label', { class: 'wz-level' }, [
         h('input', { type: 'radio', name: name, value: String(5 - i) }), h('span', { text: label })
       ]);
@@ -623,14 +625,14 @@
     var submit = h('button', { type: 'submit', class: 'wz-primary', text: L.rateSubmit });
     var skip = h('button', {
       type: 'button', class: 'wz-secondary', text: L.rateSkip,
-      onclick: function () { form.remove(); if (onSkip) onSkip(); }
+      onclick: () => { form.remove(); if (onSkip) onSkip(); }
     });
     var form = h('form', { class: 'wz-row wz-form wz-rate' }, [
       h('fieldset', null, [h('legend', { text: L.rateTitle }), h('div', { class: 'wz-levels' }, levels)]),
       field(L.rateComment, comment), err, h('div', { class: 'wz-actions' }, [submit, skip])
     ]);
-    form.addEventListener('change', function () { err.textContent = ''; });
-    form.addEventListener('submit', function (e) {
+    form.addEventListener('change', () => { err.textContent = ''; });
+    form.addEventListener('submit', (e) => {
       e.preventDefault();
       var checked = form.querySelector('input[type=radio]:checked');
       if (!checked) { err.textContent = L.ratePick; levels[0].querySelector('input').focus(); return; }
@@ -645,9 +647,9 @@
   function showRateCard() {
     rateCard.textContent = '';
     rateCard.append(
-      h('button', { type: 'button', class: 'wz-close', 'aria-label': L.rateClose, onclick: function () { hideRateCard(); launcher.focus(); } },
+      h('button', { type: 'button', class: 'wz-close', 'aria-label': L.rateClose, onclick: () => { hideRateCard(); launcher.focus(); } },
         svg('M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12 19 17.6 17.6 19 12 13.4 6.4 19 5 17.6 10.6 12 5 6.4z')),
-      ratingForm(function () { hideRateCard(); launcher.focus(); }));
+      ratingForm(() => { hideRateCard(); launcher.focus(); }));
     rateCard.hidden = false;
   }
   function hideRateCard() { rateCard.hidden = true; rateCard.textContent = ''; }
@@ -690,14 +692,15 @@
   function setConn(state) {
     root.dataset.conn = state;
     root.dataset.transport = transport;
-    var text = state === 'connecting' ? L.connecting : state === 'reconnecting' ? L.reconnecting : null;
-    if (state === 'stopped') text = status.textContent;
+    var text = state === 'connecting' ? L.connecting : state === 'reconnecting' ? L.reconnecting :
+      state === 'stopped' ? statusText.textContent : null;
     status.hidden = !text;
-    if (text) status.textContent = text;
+    retryBtn.hidden = state !== 'reconnecting';
+    if (text) statusText.textContent = text;
   }
   function stop(text) {
     stopped = true;
-    status.textContent = text;
+    statusText.textContent = text;
     setConn('stopped');
     notice(text, 'warn');
   }
@@ -727,7 +730,7 @@
       attempt++;
     }
     clearTimeout(timer);
-    timer = setTimeout(function () { timer = 0; connect(); }, delay);
+    timer = setTimeout(() => { timer = 0; connect(); }, delay);
   }
   function dropped(code, welcomed) {
     ready = false;
@@ -740,10 +743,16 @@
       save('localStorage', KEY + 'token', null);
       return schedule(0);
     }
-    if (transport === 'ws' && PREF === 'auto' && !wsWelcomed && !welcomed && ++wsFails >= 2) {
-      transport = 'sse';
-      attempt = 0;
-      return schedule(0);
+    if (transport === 'ws' && PREF === 'auto' && !wsWelcomed && !welcomed) {
+      // Fall back only when the server answers HTTP: a server that is down is no reason.
+      setConn('reconnecting');
+      fetch(new URL('readyz', BASE).href, { mode: 'no-cors', cache: 'no-store', credentials: 'omit' }).then(() => {
+        if (++wsFails < 2) return schedule();
+        transport = 'sse';
+        attempt = 0;
+        schedule(0);
+      }, () => { schedule(); });
+      return;
     }
     schedule();
   }
@@ -754,8 +763,8 @@
     var sock, welcomed = false;
     try { sock = new WebSocket(u.href); } catch (e) { schedule(); return; }
     ws = sock;
-    sock.onopen = function () { sock.send(JSON.stringify(hello())); };
-    sock.onmessage = function (e) {
+    sock.onopen = () => { sock.send(JSON.stringify(hello())); };
+    sock.onmessage = (e) => {
       if (sock !== ws) return;
       var f;
       try { f = JSON.parse(e.data); } catch (x) { return; }
@@ -763,7 +772,7 @@
       if (f && f.type === 'welcome') welcomed = true;
       onFrame(f);
     };
-    sock.onclose = function (e) {
+    sock.onclose = (e) => {
       if (sock !== ws) return;
       ws = null;
       dropped(e.code, welcomed);
@@ -779,7 +788,7 @@
     var url = sseUrl(), src, welcomed = false;
     try { src = new EventSource(url); } catch (e) { schedule(); return; }
     es = src;
-    src.onmessage = function (e) {
+    src.onmessage = (e) => {
       if (src !== es) return;
       var f;
       try { f = JSON.parse(e.data); } catch (x) { return; }
@@ -788,30 +797,30 @@
       onFrame(f);
     };
     // Reconnect ourselves, with a fresh URL (token and last_seq), rather than by Last-Event-ID.
-    src.onerror = function () {
+    src.onerror = () => {
       if (src !== es) return;
       src.close();
       es = null;
       if (welcomed) { dropped(0, true); return; }
       // Never welcomed: ask for the status code, which EventSource hides.
       var ctl = window.AbortController ? new AbortController() : null;
-      fetch(url, { signal: ctl && ctl.signal, credentials: 'omit' }).then(function (r) {
+      fetch(url, { signal: ctl && ctl.signal, credentials: 'omit' }).then((r) => {
         if (ctl) ctl.abort();
         dropped(r.status === 401 ? 4401 : r.status === 403 || r.status === 404 ? 4403 : r.status === 400 ? 4400 : 0, false);
-      }, function () { dropped(0, false); });
+      }, () => { dropped(0, false); });
     };
   }
   function post(frame) {
     fetch(new URL('api/webchat/send', BASE).href, {
       method: 'POST', credentials: 'omit', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ site: SITE, token: token, frame: frame })
-    }).then(function (r) {
+    }).then((r) => {
       if (r.ok) return;
-      return r.json().catch(function () { return {}; }).then(function (d) {
+      return r.json().catch(() => { return {}; }).then((d) => {
         if (r.status === 401 && es) { es.close(); es = null; dropped(4401, true); return; }
         onError({ type: 'error', code: d.error, message: d.detail, client_id: frame.client_id });
       });
-    }, function () {
+    }, () => {
       if (frame.type !== 'message') notice(L.sendFailed, 'warn');
       // messages stay in the outbox and are resent after the stream reconnects
     });
@@ -824,7 +833,7 @@
   }
 
   // Keep-alive: a ping every 25 s; a socket silent for 60 s is presumed dead.
-  pingTimer = setInterval(function () {
+  pingTimer = setInterval(() => {
     if (!ws || !ready) return;
     if (Date.now() - lastRx > 60000) {
       var s = ws;
@@ -837,12 +846,12 @@
     try { ws.send('{"type":"ping"}'); } catch (e) { /* close follows */ }
   }, 25000);
   window.addEventListener('online', connectNow);
-  document.addEventListener('visibilitychange', function () { if (!document.hidden && timer) connectNow(); });
+  document.addEventListener('visibilitychange', () => { if (!document.hidden && timer) connectNow(); });
 
   // ---- start ----
   function start() {
     document.body.append(host);
-    outbox.forEach(function (o) { log.append(renderPending(o)); });
+    outbox.forEach((o) => { log.append(renderPending(o)); });
     if (load('sessionStorage', KEY + 'open') === '1') openPanel(false);
     else if (outbox.length || load('sessionStorage', KEY + 'live') === '1') connect();
   }
