@@ -485,6 +485,47 @@ def test_invalid_colour_is_ignored(widget: Widget, page: Page) -> None:
     assert background == "rgb(179, 38, 30)"  # the default brand colour
 
 
+def bot_frame(seq: int, text: str) -> dict[str, Any]:
+    return {"type": "message", "seq": seq, "conversation_id": 1, "author": "bot", "text": text,
+            "client_id": None, "card": None, "choices": [], "links": [], "citations": [],
+            "rateable": False, "staff_name": None, "created_at": "2026-11-27T10:00:00+00:00"}
+
+
+def test_resume_sends_token_and_last_seq(widget: Widget, page: Page) -> None:
+    """Against a scripted server: the hello frames, resuming after a dropped socket, and a
+    turn the server sends twice shown once."""
+    hellos: list[dict[str, Any]] = []
+    script = [[bot_frame(3, "第一条"), bot_frame(4, "第二条")], [bot_frame(4, "第二条"), bot_frame(5, "第三条")]]
+
+    def server(ws: WebSocketRoute) -> None:
+        def on_message(message: str | bytes) -> None:
+            frame = json.loads(message)
+            if frame["type"] != "hello":
+                return
+            hellos.append(frame)
+            ws.send(json.dumps({"type": "welcome", "token": "v1.demo.c2lnbmVk.sig", "seq": 5,
+                                "mode": "bot", "staff_available": False}))
+            for f in script[min(len(hellos), 2) - 1]:
+                ws.send(json.dumps(f))
+            ws.send(json.dumps({"type": "state", "mode": "bot", "staff_name": None,
+                                "staff_available": False}))
+            if len(hellos) == 1:
+                ws.close(code=1012, reason="restart")
+
+        ws.on_message(on_message)
+
+    page.route_web_socket(re.compile(r"/ws/chat"), server)
+    embed(page, widget.base_url, 'data-site="demo" data-user="u-1001" data-user-hash="abc123"')
+    widget.goto()
+    widget.open()
+    expect(page.locator(".wz-log > .wz-row[data-seq]")).to_have_count(3)
+    assert [r["seq"] for r in widget.rows() if r["seq"]] == [3, 4, 5]
+    assert hellos[0] == {"type": "hello", "site": "demo", "last_seq": 0, "user": "u-1001", "user_hash": "abc123"}
+    assert hellos[1] == {"type": "hello", "site": "demo", "last_seq": 4, "token": "v1.demo.c2lnbmVk.sig",
+                         "user": "u-1001", "user_hash": "abc123"}
+    assert page.evaluate("localStorage.getItem('wenzheng:demo:token')") == "v1.demo.c2lnbmVk.sig"
+
+
 @pytest.mark.network_errors
 def test_forged_token_is_forgotten(widget: Widget, page: Page) -> None:
     forged = "v1.demo.Zm9yZ2Vk.bm90LWEtc2lnbmF0dXJl"
