@@ -687,7 +687,7 @@
   // ---- transports ----
   var ws = null, es = null, ready = false, stopped = false, attempt = 0, timer = 0;
   var transport = PREF === 'sse' ? 'sse' : 'ws', wsWelcomed = false, wsFails = 0;
-  var lastRx = 0, pingTimer = 0, typingTimer = 0, greetEl = null;
+  var lastRx = 0, pingTimer = 0, typingTimer = 0, retryTimer = 0, greetEl = null;
 
   function setConn(state) {
     root.dataset.conn = state;
@@ -821,8 +821,9 @@
         onError({ type: 'error', code: d.error, message: d.detail, client_id: frame.client_id });
       });
     }, () => {
-      if (frame.type !== 'message') notice(L.sendFailed, 'warn');
-      // messages stay in the outbox and are resent after the stream reconnects
+      if (frame.type !== 'message') { onError({ type: 'error' }); return; }
+      // the message stays in the outbox: try the outbox again shortly
+      if (!retryTimer) retryTimer = setTimeout(() => { retryTimer = 0; if (ready) flushOutbox(); }, 3000);
     });
   }
   function transmit(frame) {
