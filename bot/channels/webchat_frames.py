@@ -3,6 +3,7 @@ rendering stored turns for it. Plain data only; the widget renders every string 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -86,7 +87,9 @@ def message_frame(turn: StoredTurn) -> dict[str, Any]:
         "citations": list(payload.get("citations") or ()),
         "rateable": turn.author == "bot" and bool(turn.entry_ids),
         "staff_name": meta.get("staff_name"),
-        "created_at": turn.created_at.isoformat(),
+        # SQLite hands back naive datetimes; we store UTC, so say so
+        "created_at": (turn.created_at if turn.created_at.tzinfo else
+                       turn.created_at.replace(tzinfo=dt.UTC)).isoformat(),
     }
 
 

@@ -95,6 +95,7 @@ def test_a_new_citizen_gets_a_token_and_a_guide_card_with_its_source(web: TestCl
     assert answer["card"]["fields"][0]["label"] == "申请材料"
     assert answer["citations"] and answer["citations"][0]["entry_id"] == answer["card"]["entry_id"]
     assert "入学" in answer["card"]["title"] or "入学" in answer["text"]
+    assert answer["created_at"].endswith("+00:00")
 
 
 def test_reconnecting_resumes_after_the_last_seq_without_repeats(web: TestClient) -> None:
