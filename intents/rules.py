@@ -64,7 +64,8 @@ class KeywordRules:
 # penalties, plans. A question that asks for the procedure wants the guide, even when it also
 # asks whether it qualifies (a guide lists its 受理条件 too).
 ASK_GUIDE_CUES = (
-    r"手续|流程|步骤|材料|资料|证件|证明|单据|准备|要带|带什么|代办|预约"
+    r"手续|流程|步骤|材料|资料|证件|证明|单据|要带|带什么|代办|预约"
+    r"|(需要|要|得|应该|应当)(准备|办(哪些|什么))|准备(什么|哪些|啥)"
     r"|怎么办|怎么弄|怎么处理|怎么操作|如何操作"
     r"|(如何|怎么|怎样)(办理|申请|申报|领取?|补|换|查)"
     r"|去哪|到哪里|到哪个|在哪|哪里(办|申请|开)|哪个窗口|(网上|手机上).{0,4}办"

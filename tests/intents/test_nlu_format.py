@@ -75,7 +75,7 @@ def test_no_example_appears_twice() -> None:
 def test_demo_set_is_held_out_from_training() -> None:
     trained = {normalize_text(example.text) for example in load_nlu(NLU_PATH).examples}
     rows = [json.loads(line) for line in DEMO_PATH.read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == 150
+    assert len(rows) >= 150  # 150 written with the model, more added since
     assert {row["intent"] for row in rows} == INTENTS
     assert len({row["id"] for row in rows}) == len(rows)
     assert not [row["text"] for row in rows if normalize_text(row["text"]) in trained]
