@@ -6,6 +6,8 @@ arguments so tests can build it on `tmp_path`.
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
 import queue
 import sys
@@ -28,8 +30,16 @@ from bot.channels.webchat import Limits, WebchatSender, WebchatService
 from bot.channels.webchat_identity import SitePolicy, TokenSigner, load_or_create_secret
 from bot.channels.wechat import WechatChannel, WechatConfig, mount_wechat
 from bot.channels.wechat_api import WechatApiClient
+from bot.console import admin as console_admin
+from bot.console import api as console_api
+from bot.console import pages as console_pages
+from bot.console import socket as console_socket
+from bot.console.desk import SlaPolicy
+from bot.console.hours import ServiceHours
+from bot.console.sla import run_sweeps
+from bot.console.wiring import Console, build_console
 from bot.conversations import ConversationStore
-from bot.dialogue import Bot
+from bot.dialogue import Bot, HandoffPolicy
 from bot.errors import StorageUnavailable
 from bot.handoff import HandoffService
 from bot.router import Router
@@ -126,7 +136,9 @@ def build_services(settings: Settings) -> Services:
     conversations = ConversationStore(engine)
     handoff = HandoffService(conversations)
     router = Router(classifier, index.retriever)
-    bot = Bot(conversations, router, store, handoff)
+    policy = HandoffPolicy(settings.handoff_misses, settings.handoff_not_helpful,
+                           tuple(settings.handoff_topics))
+    bot = Bot(conversations, router, store, handoff, policy=policy)
 
     def ping() -> None:
         with engine.connect() as connection:
@@ -168,7 +180,23 @@ def build_wechat_channel(settings: Settings, services: Services) -> WechatChanne
     return WechatChannel(config, services.bot, services.conversations, services.engine, api)
 
 
-def build_webchat(settings: Settings, services: Services) -> WebchatService:
+def build_console_for(settings: Settings, services: Services, senders: dict[str, Any]) -> Console:
+    """The staff console: service hours, SLA and sessions from the settings."""
+    hours = ServiceHours.build(
+        settings.staff_hours_open, settings.staff_hours_close, settings.staff_weekdays,
+        settings.staff_holidays, settings.staff_extra_workdays, settings.staff_timezone)
+    minutes = [dt.timedelta(minutes=m) for m in (
+        settings.staff_wait_alert_minutes, settings.staff_idle_release_minutes,
+        settings.staff_citizen_silent_minutes, settings.staff_queue_expire_minutes)]
+    return build_console(
+        services.engine, services.bot, services.conversations, services.kb,
+        services.index.retriever, senders, hours, SlaPolicy(*minutes),
+        dt.timedelta(hours=settings.staff_session_hours))
+
+
+def build_webchat(
+    settings: Settings, services: Services, staff: Any = None
+) -> WebchatService:
     """The web chat widget's service: signed identities, site rules, the shared bot."""
     secret = (
         settings.widget_secret.get_secret_value().encode()
@@ -178,7 +206,7 @@ def build_webchat(settings: Settings, services: Services) -> WebchatService:
     site_secrets = {site: s.get_secret_value() for site, s in settings.widget_site_secrets.items()}
     policy = SitePolicy(settings.widget_allowed_origins, site_secrets)
     return WebchatService(
-        services.bot, services.conversations, TokenSigner(secret), policy,
+        services.bot, services.conversations, TokenSigner(secret), policy, staff=staff,
         limits=Limits(
             max_message_chars=settings.max_message_chars,
             per_connection=(settings.widget_burst, 5.0),
@@ -240,21 +268,41 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.services = services or build_services(settings)
-        app.state.webchat = build_webchat(settings, app.state.services)
-        # OutboundSender per channel, for staff replies
-        app.state.senders = {"webchat": WebchatSender(app.state.webchat)}
-        channel = build_wechat_channel(settings, app.state.services)
-        if channel is None:
-            yield
-            return
-        async with mount_wechat(app, channel):
-            app.state.senders["wechat"] = channel.sender
-            yield
+        app.state.services = built = services or build_services(settings)
+        app.state.senders = {}  # OutboundSender per channel, for staff replies
+        app.state.console = console = build_console_for(settings, built, app.state.senders)
+        app.state.webchat = build_webchat(settings, built, console.roster)
+        app.state.senders["webchat"] = WebchatSender(app.state.webchat)
+        async with _console_running(built, console, settings.staff_sweep_seconds):
+            channel = build_wechat_channel(settings, built)
+            if channel is None:
+                yield
+                return
+            async with mount_wechat(app, channel):
+                app.state.senders["wechat"] = channel.sender
+                yield
 
     app = FastAPI(title="问政助手 API", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
     install_body_limit(app)
-    for module in (chat, search, kb, health, webchat_routes, webchat_static):
+    for module in (chat, search, kb, health, webchat_routes, webchat_static, console_api,
+                   console_admin, console_pages, console_socket):
         app.include_router(module.router)
+    app.include_router(console_api.public)
     return app
+
+
+@asynccontextmanager
+async def _console_running(services: Services, console: Console, sweep_s: float) -> AsyncIterator[None]:
+    """Staff learn of citizens' messages, the handoff knows who is online, SLA sweeps run."""
+    console.hub.bind(asyncio.get_running_loop())
+    services.bot.observe(console.desk.on_exchange)
+    services.bot.handoff.availability = console.roster.available
+    stop = asyncio.Event()
+    sweeper = asyncio.create_task(run_sweeps(console.desk, stop, sweep_s))
+    try:
+        yield
+    finally:
+        stop.set()
+        services.bot.unobserve(console.desk.on_exchange)
+        await sweeper

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -50,3 +51,26 @@ class Settings(BaseSettings):
     wechat_api_base: str = "https://api.weixin.qq.com"
     wechat_original_id: str | None = None
     wechat_menu_path: Path | None = None
+
+    # Staff console and handoff (README: "For staff"). Service hours, local time in
+    # staff_timezone; weekdays 1 = Monday; holidays (JSON list of dates) are closed, extra
+    # workdays (调休) open.
+    staff_hours_open: str = "09:00"
+    staff_hours_close: str = "17:00"
+    staff_weekdays: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
+    staff_holidays: list[dt.date] = Field(default_factory=list)
+    staff_extra_workdays: list[dt.date] = Field(default_factory=list)
+    staff_timezone: str = "Asia/Shanghai"
+    staff_session_hours: float = Field(default=8.0, gt=0, le=24)
+    # SLA, minutes: highlight a wait; return an idle assignment to the queue; resolve after
+    # a silent citizen; expire an unclaimed handoff.
+    staff_wait_alert_minutes: float = Field(default=5, gt=0)
+    staff_idle_release_minutes: float = Field(default=10, gt=0)
+    staff_citizen_silent_minutes: float = Field(default=15, gt=0)
+    staff_queue_expire_minutes: float = Field(default=240, gt=0)
+    staff_sweep_seconds: float = Field(default=15, gt=0)
+    # When the bot hands over by itself: unanswered questions and 没用 ratings in a row
+    # (0 = never), and complaint keywords that always need a person (JSON list).
+    handoff_misses: int = Field(default=2, ge=0)
+    handoff_not_helpful: int = Field(default=2, ge=0)
+    handoff_topics: list[str] = Field(default_factory=list)

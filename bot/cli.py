@@ -152,6 +152,38 @@ def cmd_wechat(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _read_password() -> str:
+    """getpass on a terminal (asked twice); otherwise the first line of stdin."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("密码 password: ")
+    if getpass.getpass("再输入一次 again: ") != first:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console.accounts import AccountError, AccountStore
+    from bot.console.passwords import WeakPassword
+    from server import open_database
+
+    accounts = AccountStore(open_database(settings))
+    if args.users_command == "list":
+        for user in accounts.users():
+            print(f"{user.username}\t{user.role}\t{user.display_name}")
+        return 0
+    try:
+        user = accounts.add_user(args.username, _read_password(), args.role,
+                                 args.name or args.username)
+    except (AccountError, WeakPassword, ValueError) as exc:
+        print(f"not added: {exc}", file=sys.stderr)
+        return 1
+    print(f"added {user.role} {user.username} ({user.display_name})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="问政助手 command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -182,6 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("text")
     parse.add_argument("--json", action="store_true")
     _add_eval(sub)
+    users = sub.add_parser("users", help="staff console accounts")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    add = users_sub.add_parser("add", help="add an account; the password is read from a "
+                               "prompt, or from stdin when piped")
+    add.add_argument("username")
+    add.add_argument("--role", choices=("staff", "supervisor"), required=True)
+    add.add_argument("--name", help="the name citizens and colleagues see, e.g. 王芳")
+    users_sub.add_parser("list", help="list active accounts")
     wechat = sub.add_parser("wechat", help="WeChat Official Account channel")
     wechat_sub = wechat.add_subparsers(dest="wechat_command", required=True)
     menu = wechat_sub.add_parser("menu", help="the custom menu")
@@ -213,7 +253,7 @@ def _add_eval(sub: Any) -> None:
 HANDLERS: dict[str, Handler] = {
     "serve": cmd_serve, "kb": cmd_kb, "index": cmd_index, "intents": cmd_intents,
     "ask": cmd_ask, "search": cmd_search, "parse": cmd_parse, "eval": cmd_eval,
-    "bench": cmd_bench, "wechat": cmd_wechat,
+    "bench": cmd_bench, "wechat": cmd_wechat, "users": cmd_users,
 }
 
 

@@ -24,6 +24,7 @@ from bot.tables import (
 )
 
 T = TypeVar("T")
+OPEN_HANDOFF_STATES = ("pending", "assigned")
 
 
 @dataclass
@@ -264,13 +265,16 @@ class ConversationStore:
 
     @staticmethod
     def _cancel_handoffs(session: Session, conversation_id: int) -> None:
+        """The citizen left the queue or ended the conversation: its open handoffs end."""
         rows = session.scalars(
             select(HandoffRow).where(
-                HandoffRow.conversation_id == conversation_id, HandoffRow.status == "queued"
+                HandoffRow.conversation_id == conversation_id,
+                HandoffRow.status.in_(OPEN_HANDOFF_STATES),
             )
         )
         for row in rows:
-            row.status, row.closed_at = "cancelled", utcnow()
+            row.status, row.closed_at, row.closed_by = "cancelled", utcnow(), "citizen"
+            row.end_reason = "citizen_left"
 
     def turn(self, turn_id: int) -> tuple[int, StoredTurn] | None:
         def work(session: Session) -> tuple[int, StoredTurn] | None:
@@ -356,8 +360,15 @@ class ConversationStore:
         return self._run(work)
 
     def create_handoff(self, conversation_id: int, reason: str) -> int:
+        """A pending handoff; a conversation already waiting or with staff keeps its own."""
+
         def work(session: Session) -> int:
-            row = HandoffRow(conversation_id=conversation_id, reason=reason)
+            open_one = session.scalars(select(HandoffRow.id).where(
+                HandoffRow.conversation_id == conversation_id,
+                HandoffRow.status.in_(OPEN_HANDOFF_STATES))).first()
+            if open_one is not None:
+                return open_one
+            row = HandoffRow(conversation_id=conversation_id, reason=reason, status="pending")
             session.add(row)
             session.flush()
             return row.id
@@ -367,12 +378,25 @@ class ConversationStore:
     def queued_handoffs(self) -> list[dict[str, Any]]:
         def work(session: Session) -> list[dict[str, Any]]:
             rows = session.scalars(
-                select(HandoffRow).where(HandoffRow.status == "queued").order_by(HandoffRow.id)
+                select(HandoffRow).where(HandoffRow.status == "pending").order_by(HandoffRow.id)
             )
             return [
                 {"id": r.id, "conversation_id": r.conversation_id, "reason": r.reason}
                 for r in rows
             ]
+
+        return self._run(work)
+
+    def recent_helpful(self, conversation_id: int, limit: int) -> list[tuple[int, int]]:
+        """The latest 有用 / 没用 ratings of a conversation, newest first: (rating id, value)."""
+
+        def work(session: Session) -> list[tuple[int, int]]:
+            rows = session.execute(
+                select(func.max(RatingRow.id), func.max(RatingRow.value))
+                .where(RatingRow.conversation_id == conversation_id, RatingRow.kind == "helpful")
+                .group_by(RatingRow.turn_id).order_by(func.max(RatingRow.id).desc()).limit(limit)
+            )
+            return [(int(i), int(v)) for i, v in rows]
 
         return self._run(work)
 

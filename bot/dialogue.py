@@ -25,6 +25,7 @@ from bot.ticket import TicketFlow
 from knowledge_base.models import Entry
 
 MISSES_BEFORE_HANDOFF = 2
+Observer = Callable[[Conversation, "Outcome"], None]
 BACK_TO_BOT = ("返回", "退出人工", "取消人工", "不用人工了", "返回智能助手")
 
 
@@ -38,6 +39,15 @@ class Outcome:
     replies: tuple[Reply, ...]
     turn_ids: tuple[int, ...] = ()
     duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class HandoffPolicy:
+    """When the bot hands over by itself (a citizen asking for a person always works)."""
+
+    misses: int = MISSES_BEFORE_HANDOFF  # answers in a row the bot could not give
+    not_helpful: int = 2  # 没用 ratings in a row
+    topics: tuple[str, ...] = ()  # complaint keywords that need a person, e.g. "拖欠工资"
 
 
 @dataclass
@@ -59,17 +69,33 @@ class Bot:
         entries: EntrySource,
         handoff: HandoffService,
         today: Callable[[], dt.date] = dt.date.today,
+        policy: HandoffPolicy = HandoffPolicy(),
     ) -> None:
         self._conversations = conversations
         self._router = router
         self._entries = entries
-        self._handoff = handoff
+        self._handoff = self.handoff = handoff
         self._today = today
+        self._policy = policy
+        self._observers: list[Observer] = []
         self._tickets = TicketFlow(conversations)
         self._locks: weakref.WeakValueDictionary[tuple[str, str], threading.Lock] = (
             weakref.WeakValueDictionary()
         )
         self._locks_guard = threading.Lock()
+
+    def observe(self, observer: Observer) -> None:
+        """Called (on the handling thread) after every stored exchange, e.g. by the console."""
+        self._observers.append(observer)
+
+    def unobserve(self, observer: Observer) -> None:
+        if observer in self._observers:
+            self._observers.remove(observer)
+
+    def citizen_lock(self, channel: str, user_id: str) -> threading.Lock:
+        """Held while a message is handled; staff take it to change the conversation's mode,
+        so the bot never writes back a mode it read before staff took over."""
+        return self._lock_for(InboundMessage(channel, user_id, ""))
 
     def _lock_for(self, msg: InboundMessage) -> threading.Lock:
         with self._locks_guard:
@@ -105,7 +131,10 @@ class Bot:
         records = [self._record(reply, turn) for reply in enriched]
         ids = self._conversations.record_exchange(conversation, inbound, records)
         replies = tuple(replace(r, meta={**r.meta, "turn_id": i}) for r, i in zip(enriched, ids))
-        return Outcome(conversation.id, replies, tuple(ids))
+        outcome = Outcome(conversation.id, replies, tuple(ids))
+        for observer in list(self._observers):
+            observer(conversation, outcome)
+        return outcome
 
     @staticmethod
     def _record(reply: Reply, turn: _Turn) -> TurnRecord:
@@ -126,10 +155,28 @@ class Bot:
             picked = parse_choice(text, [c["title"] for c in pending["options"]])
             if picked is not None:
                 return self._answer_entry(conversation, pending["options"][picked]["id"])
+        if self._not_helpful_in_a_row(conversation):
+            return self._hand_over(conversation, "not_helpful", texts.HANDOFF_NOT_HELPFUL)
         follow = self._follow_up(conversation, text)
         if follow is not None:
             return follow
         return self._route(conversation, text)
+
+    def _not_helpful_in_a_row(self, conversation: Conversation) -> bool:
+        """The citizen's latest ratings are all 没用, and none of them led to a handoff yet."""
+        needed = self._policy.not_helpful
+        ratings = self._conversations.recent_helpful(conversation.id, needed)
+        if needed <= 0 or len(ratings) < needed or any(value for _, value in ratings):
+            return False
+        if ratings[0][0] <= int(conversation.slots.get("not_helpful_seen", 0)):
+            return False
+        conversation.slots["not_helpful_seen"] = ratings[0][0]
+        return True
+
+    def _hand_over(self, conversation: Conversation, reason: str, said: str) -> _Turn:
+        self._handoff.queue(conversation, reason)
+        text = said if self._handoff.staff_available() else texts.HANDOFF_NO_STAFF
+        return _Turn([Reply(text)], intent="request_human")
 
     def _with_staff(self, conversation: Conversation, text: str) -> _Turn:
         if text.strip() in BACK_TO_BOT and conversation.mode == "queued":
@@ -177,11 +224,12 @@ class Bot:
             return self._answer_entry(conversation, route.entry_ids[0])
         if route.action == "clarify":
             return self._offer(conversation, texts.CLARIFY, route, answered=True)
+        if route.action == "ticket" and any(t in text for t in self._policy.topics):
+            return self._hand_over(conversation, "topic", texts.HANDOFF_TOPIC)
         if route.action == "ticket":
             return _Turn([self._tickets.start(conversation, text)])
         if route.action == "handoff":
-            self._handoff.queue(conversation, "requested")
-            return _Turn([Reply(texts.HANDOFF_QUEUED)])
+            return self._hand_over(conversation, "requested", texts.HANDOFF_QUEUED)
         if route.action == "not_found":
             return self._miss(conversation, route)
         conversation.slots["misses"] = 0
@@ -200,10 +248,11 @@ class Bot:
     def _miss(self, conversation: Conversation, route: Route) -> _Turn:
         misses = int(conversation.slots.get("misses", 0)) + 1
         conversation.slots["misses"] = misses
-        if misses >= MISSES_BEFORE_HANDOFF:
+        if misses >= self._policy.misses > 0:
             conversation.slots["misses"] = 0
-            self._handoff.queue(conversation, "unanswered")
-            return _Turn([Reply(texts.HANDOFF_AFTER_MISSES)], answered=False)
+            turn = self._hand_over(conversation, "unanswered", texts.HANDOFF_AFTER_MISSES)
+            turn.intent, turn.answered = None, False
+            return turn
         if route.entry_ids:
             return self._offer(conversation, texts.DID_YOU_MEAN, route, answered=False)
         return _Turn([Reply(texts.NOT_FOUND)], answered=False)

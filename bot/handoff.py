@@ -23,9 +23,16 @@ class OutboundSender(Protocol):
 
 
 class HandoffService:
-    def __init__(self, conversations: ConversationStore) -> None:
+    def __init__(
+        self, conversations: ConversationStore, availability: Callable[[], bool] | None = None
+    ) -> None:
         self._conversations = conversations
         self._listeners: list[HandoffListener] = []
+        # Whether staff can answer now (online and within service hours); the console sets it.
+        self.availability = availability
+
+    def staff_available(self) -> bool:
+        return self.availability() if self.availability is not None else True
 
     def subscribe(self, listener: HandoffListener) -> None:
         self._listeners.append(listener)

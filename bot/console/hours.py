@@ -1,0 +1,45 @@
+"""Service hours and holidays: when staff answer citizens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+
+def parse_clock(text: str) -> dt.timedelta:
+    """"09:00" -> 9 h; "24:00" is allowed as the end of the day."""
+    hours, _, minutes = text.strip().partition(":")
+    value = dt.timedelta(hours=int(hours), minutes=int(minutes or 0))
+    if not dt.timedelta(0) <= value <= dt.timedelta(hours=24):
+        raise ValueError(f"not a time of day: {text!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class ServiceHours:
+    """Open on `weekdays` (1 = Monday) between `opens` and `closes` local time, except on
+    `holidays`; `workdays` are weekend days worked in lieu (调休上班)."""
+
+    opens: dt.timedelta = dt.timedelta(hours=9)
+    closes: dt.timedelta = dt.timedelta(hours=17)
+    weekdays: frozenset[int] = frozenset({1, 2, 3, 4, 5})
+    holidays: frozenset[dt.date] = frozenset()
+    workdays: frozenset[dt.date] = frozenset()
+    zone: ZoneInfo = ZoneInfo("Asia/Shanghai")
+
+    @classmethod
+    def build(cls, opens: str, closes: str, weekdays: Iterable[int], holidays: Iterable[dt.date],
+              workdays: Iterable[dt.date], zone: str) -> ServiceHours:
+        return cls(parse_clock(opens), parse_clock(closes), frozenset(weekdays),
+                   frozenset(holidays), frozenset(workdays), ZoneInfo(zone))
+
+    def is_open(self, when: dt.datetime) -> bool:
+        local = when.astimezone(self.zone)
+        day = local.date()
+        working = day in self.workdays or (
+            local.isoweekday() in self.weekdays and day not in self.holidays
+        )
+        since_midnight = dt.timedelta(hours=local.hour, minutes=local.minute, seconds=local.second)
+        return working and self.opens <= since_midnight < self.closes

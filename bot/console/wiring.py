@@ -1,0 +1,51 @@
+"""The console's pieces, built once per app (server.py) and found on `app.state.console`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from bot.console.accounts import AccountStore, StaffSession
+from bot.console.desk import HandoffDesk, SlaPolicy
+from bot.console.hours import ServiceHours
+from bot.console.hub import StaffHub
+from bot.console.presence import Clock, StaffRoster, utc_now
+from bot.console.records import RecordStore
+from bot.console.store import HandoffStore
+from bot.console.suggest import Searcher, Suggester
+from bot.conversations import ConversationStore
+from bot.dialogue import Bot
+from bot.handoff import OutboundSender
+from knowledge_base.store import KnowledgeBaseStore
+
+
+@dataclass
+class Console:
+    accounts: AccountStore
+    desk: HandoffDesk
+    roster: StaffRoster
+    hub: StaffHub
+    suggester: Suggester
+
+    @property
+    def records(self) -> RecordStore:
+        return self.desk.records
+
+    def expired(self, session: StaffSession) -> bool:
+        return session.expires_at <= self.desk.clock()
+
+
+def build_console(
+    engine: Engine, bot: Bot, conversations: ConversationStore, kb: KnowledgeBaseStore,
+    searcher: Searcher, senders: Mapping[str, OutboundSender], hours: ServiceHours,
+    sla: SlaPolicy = SlaPolicy(), session_ttl: dt.timedelta = dt.timedelta(hours=8),
+    clock: Clock = utc_now,
+) -> Console:
+    hub = StaffHub()
+    desk = HandoffDesk(bot, conversations, HandoffStore(engine), RecordStore(engine), hub,
+                       senders, sla, clock)
+    return Console(AccountStore(engine, session_ttl, clock), desk, StaffRoster(hours, clock),
+                   hub, Suggester(searcher, kb))
