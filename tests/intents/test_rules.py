@@ -51,6 +51,8 @@ def test_rules_are_configurable() -> None:
         ("低保标准是多少", "ask_policy"),
         ("违章停车怎么处罚", "ask_policy"),
         ("我们这片有没有改造计划", "ask_policy"),
+        ("拆迁房屋如何补偿", "ask_policy"),  # 补偿 is compensation, not 补办
+        ("想提前做好准备，请问改造什么时候开始", None),  # not "what to prepare"
         ("公积金提取", None),
     ],
 )
