@@ -211,14 +211,16 @@ class WebchatService:
         self, identity: WidgetIdentity, text: str, client_id: str,
         answer: Callable[[Conversation], str], author: str = "bot",
     ) -> None:
-        """Store a citizen turn and a reply that needs no dialogue, once per client id."""
-        conversation = self._conversations.open(CHANNEL, identity.user_id)
-        if self._conversations.replies_to(conversation.id, client_id) is not None:
-            return
-        said = answer(conversation)
-        asked = TurnRecord("citizen", text, external_id=client_id)
-        reply = TurnRecord(author, said, payload=Reply(said).to_dict())
-        self._conversations.record_exchange(conversation, asked, [reply])
+        """Store a citizen turn and a reply that needs no dialogue, once per client id.
+        Under the bot's lock for this citizen: a staff change of mode is never overwritten."""
+        with self._bot.citizen_lock(CHANNEL, identity.user_id):
+            conversation = self._conversations.open(CHANNEL, identity.user_id)
+            if self._conversations.replies_to(conversation.id, client_id) is not None:
+                return
+            said = answer(conversation)
+            asked = TurnRecord("citizen", text, external_id=client_id)
+            reply = TurnRecord(author, said, payload=Reply(said).to_dict())
+            self._conversations.record_exchange(conversation, asked, [reply])
 
     async def _on_leave_message(
         self, identity: WidgetIdentity, frame: Frame, connection_key: str
@@ -271,11 +273,15 @@ class WebchatService:
     async def _on_end(
         self, identity: WidgetIdentity, frame: Frame, connection_key: str
     ) -> dict[str, Any] | None:
-        conversation = await asyncio.to_thread(self._conversations.latest, CHANNEL, identity.user_id)
-        if conversation is not None:
-            await asyncio.to_thread(self._conversations.close, conversation.id)
+        await asyncio.to_thread(self._close_latest, identity)
         await self.deliver(identity.user_id)
         return None
+
+    def _close_latest(self, identity: WidgetIdentity) -> None:
+        with self._bot.citizen_lock(CHANNEL, identity.user_id):
+            conversation = self._conversations.latest(CHANNEL, identity.user_id)
+            if conversation is not None:
+                self._conversations.close(conversation.id)
 
     async def _on_ping(
         self, identity: WidgetIdentity, frame: Frame, connection_key: str
