@@ -5,7 +5,8 @@ adds nothing. A row is claimed (queued -> sending) in its own transaction before
 so two workers never send it both. When a call fails in a way that proves WeChat did not
 deliver (no connection, an error code) the row is retried with backoff; when the call may
 have arrived (a timeout after sending) the row becomes `unknown` and is never resent: a
-missing message is shown to staff, a duplicate would reach the citizen.
+missing message is shown to staff, a duplicate would reach the citizen. A bot answer whose
+conversation a staff member has claimed since is `withdrawn`, never sent.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class TextSender(Protocol):  # the part of WechatApiClient the outbox needs
 
 
 Undelivered = Callable[[OutboxMessage, str], None]
+# Why a message prepared earlier must not go out now (staff took over), or None.
+Withdrawn = Callable[[OutboxMessage], str | None]
 
 
 class OutboxStore(TableStore):
@@ -170,10 +173,10 @@ class Outbox:
 
     def __init__(
         self, store: OutboxStore, followers: FollowerStore, client: TextSender,
-        on_undelivered: Undelivered | None = None,
+        on_undelivered: Undelivered | None = None, withdrawn: Withdrawn | None = None,
     ) -> None:
         self.store, self._followers, self._client = store, followers, client
-        self._on_undelivered = on_undelivered
+        self._on_undelivered, self._withdrawn = on_undelivered, withdrawn
         self._wake = asyncio.Event()
         self._delivering = asyncio.Lock()
 
@@ -187,8 +190,21 @@ class Outbox:
                 if openid in blocked:
                     continue
                 message = await asyncio.to_thread(self.store.claim, row_id)
-                if message is not None and not await self._send(message):
+                if message is None or await self._withdraw(message):
+                    continue
+                if not await self._send(message):
                     blocked.add(message.openid)
+
+    async def _withdraw(self, message: OutboxMessage) -> bool:
+        """Checked after the claim, so a row checked here is never sent by another pass."""
+        if self._withdrawn is None:
+            return False
+        reason = await asyncio.to_thread(self._withdrawn, message)
+        if reason is None:
+            return False
+        log.info("wechat message %s to %s withdrawn: %s", message.id, message.openid, reason)
+        await asyncio.to_thread(self.store.mark, message.id, "withdrawn", reason)
+        return True
 
     async def run(self, stop: asyncio.Event, interval_s: float = 1.0) -> None:
         await asyncio.to_thread(self.store.recover)

@@ -50,7 +50,7 @@ from bot.channels.wechat_inbound import WechatInbound, envelope_field, parse_inb
 from bot.channels.wechat_menu import Menu, load_menu
 from bot.channels.wechat_render import pack, passive_reply
 from bot.channels.wechat_reply import ReplyScheduler, Timing
-from bot.channels.wechat_sender import DeliveryRecorder, WechatSender
+from bot.channels.wechat_sender import DeliveryRecorder, StaffTookOver, WechatSender
 from bot.conversations import ConversationStore
 
 __all__ = ["WechatChannel", "WechatConfig", "create_wechat_router", "mount_wechat"]
@@ -74,7 +74,8 @@ class WechatChannel:
                                     config.previous_aes_key)
         self.followers, self.inbox = FollowerStore(engine), InboxStore(engine)
         self.outbox = None if api_client is None else Outbox(
-            OutboxStore(engine), self.followers, api_client, DeliveryRecorder(conversations))
+            OutboxStore(engine), self.followers, api_client, DeliveryRecorder(conversations),
+            StaffTookOver(conversations))
         self.sender = None if self.outbox is None else WechatSender(self.outbox)
         menu = menu or load_menu(config.menu_path)
         self.api_client = api_client

@@ -24,6 +24,22 @@ from bot.conversations import Conversation, ConversationStore, TurnRecord
 from bot.messages import Reply
 
 CHANNEL = "wechat"
+STAFF_TOOK_OVER = "工作人员已接入，机器人之前准备的答复不再发送"
+
+
+class StaffTookOver:
+    """The bot re-checks the mode before sending anything it prepared: once a staff member
+    has claimed the conversation, the citizen hears from that person only. Staff replies
+    and the bot's answers in other modes go out as usual."""
+
+    def __init__(self, conversations: ConversationStore) -> None:
+        self._conversations = conversations
+
+    def __call__(self, message: OutboxMessage) -> str | None:
+        if message.origin == "staff" or message.conversation_id is None:
+            return None
+        conversation = self._conversations.get(message.conversation_id)
+        return STAFF_TOOK_OVER if conversation.mode == "human" else None
 
 
 class DeliveryRecorder:
@@ -55,7 +71,7 @@ class WechatSender:
     ) -> WechatSender:
         """A sender with its own outbox (the channel's `sender` shares the webhook's)."""
         outbox = Outbox(OutboxStore(engine), FollowerStore(engine), client,
-                        DeliveryRecorder(conversations))
+                        DeliveryRecorder(conversations), StaffTookOver(conversations))
         return cls(outbox)
 
     async def send(self, conversation: Conversation, replies: Sequence[Reply]) -> None:

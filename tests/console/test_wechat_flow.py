@@ -127,3 +127,46 @@ def test_ticket_answer_outside_the_48_hour_window_is_undeliverable(
     assert fake_wechat.texts_to(citizen.openid) == []
     listed = {t["number"]: t for t in zhao.get("/api/staff/tickets").json()["items"]}[number]
     assert listed["delivery"] == "undeliverable" and "48小时" in listed["delivery_note"]
+
+
+
+def outbox_rows(client: TestClient, conversation_id: int, settled: Any,
+                timeout_s: float = 10) -> list[dict[str, Any]]:
+    """The conversation's outbox rows once `settled(rows)` holds (the outbox runs on its own)."""
+    store = client.app.state.wechat_slot.channel.outbox.store  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout_s
+    while not settled(rows := store.statuses(conversation_id)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return rows
+
+
+def test_a_bot_answer_waiting_in_the_outbox_is_withdrawn_once_staff_claim(
+    wechat_web: TestClient, console_services: Services, fake_wechat: FakeWechat
+) -> None:
+    wu = staff_on(wechat_web, console_services, "吴倩")
+    desk = open_staff_socket(wu)
+    try:
+        citizen = Citizen(wechat_web)
+        assert citizen.say("我要转人工") is not None
+        conversation = console_services.conversations.latest("wechat", citizen.openid)
+        assert conversation is not None
+        # A slow answer prepared before the claim waits in the outbox: WeChat was busy.
+        fake_wechat.fail_next(citizen.openid, 45009)
+        outbox = wechat_web.app.state.wechat_slot.channel.outbox  # type: ignore[attr-defined]
+        outbox.store.enqueue(citizen.openid, ["机器人之前准备的答复"], "answer:slow-1", "answer",
+                             conversation.id)
+        outbox.kick()
+        outbox_rows(wechat_web, conversation.id,
+                    lambda rows: rows and rows[0]["reason"] is not None)
+        item = wu.queue_item(conversation.id)
+        assert wu.post(f"/api/staff/handoffs/{item['id']}/claim").status_code == 200
+        assert wu.post(f"/api/staff/handoffs/{item['id']}/reply",
+                       {"text": "您好，我是吴倩。"}).json() == {"delivered": "sent"}
+        rows = outbox_rows(wechat_web, conversation.id,
+                           lambda rows: rows[0]["status"] not in ("queued", "sending"))
+    finally:
+        desk.__exit__(None, None, None)
+    assert [(r["origin"], r["status"]) for r in rows] == [("answer", "withdrawn"),
+                                                          ("staff", "sent")]
+    assert "工作人员已接入" in rows[0]["reason"]
+    assert fake_wechat.texts_to(citizen.openid) == ["您好，我是吴倩。"]
