@@ -61,10 +61,12 @@ async def closed_loop(ws_url: str, questions: list[str], conversations: int, sec
             sent += 1
 
     started = time.perf_counter()
-    await asyncio.gather(*(citizen(n, ws) for n, ws in enumerate(sockets)))
+    try:
+        await asyncio.gather(*(citizen(n, ws) for n, ws in enumerate(sockets)))
+    finally:
+        for ws in sockets:
+            await ws.close()
     elapsed = time.perf_counter() - started
-    for ws in sockets:
-        await ws.close()
     return {"conversations": conversations, "messages": len(latencies),
             "per_s": len(latencies) / elapsed, "p50_ms": percentile(latencies, 0.5),
             "p99_ms": percentile(latencies, 0.99)}
@@ -95,10 +97,12 @@ async def idle_and_active(ws_url: str, questions: list[str], idle: int, active: 
             sent += 1
             await asyncio.sleep(rng.uniform(2, 8))
 
-    await asyncio.gather(*(citizen(n, ws) for n, ws in enumerate(talkers)))
-    alive = sum(1 for ws in held if ws.state.name == "OPEN")
-    for ws in held + talkers:
-        await ws.close()
+    try:
+        await asyncio.gather(*(citizen(n, ws) for n, ws in enumerate(talkers)))
+        alive = sum(1 for ws in held if ws.state.name == "OPEN")
+    finally:
+        for ws in held + talkers:
+            await ws.close()
     return {"idle": idle, "idle_still_open": alive, "active": active, "messages": len(latencies),
             "errors": errors, "p50_ms": percentile(latencies, 0.5),
             "p99_ms": percentile(latencies, 0.99),
