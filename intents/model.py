@@ -8,6 +8,8 @@ retrains (reusing cached example embeddings) and saves.
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,6 +31,7 @@ __all__ = [
 ]
 log = logging.getLogger(__name__)
 ASK_INTENTS = ("ask_service_guide", "ask_policy")
+RECENT_PARSES = 4096
 
 
 class NativeIntentClassifier:
@@ -46,13 +49,26 @@ class NativeIntentClassifier:
         self._encoder = encoder
         self._rules = rules if rules is not None else KeywordRules()
         self._ask_kind = ask_kind if ask_kind is not None else AskKindRule()
+        self._recent: OrderedDict[str, IntentPrediction] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     @property
     def intents(self) -> tuple[str, ...]:
         return self.model.labels
 
     def parse(self, text: str) -> IntentPrediction:
-        return self.parse_batch([text])[0]
+        """The prediction for one message; citizens repeat each other, so recent ones are kept."""
+        with self._recent_lock:
+            found = self._recent.get(text)
+            if found is not None:
+                self._recent.move_to_end(text)
+                return found
+        prediction = self.parse_batch([text])[0]
+        with self._recent_lock:
+            self._recent[text] = prediction
+            if len(self._recent) > RECENT_PARSES:
+                self._recent.popitem(last=False)
+        return prediction
 
     def parse_batch(self, texts: Sequence[str]) -> list[IntentPrediction]:
         """One encoder call for every text the rules do not settle."""

@@ -4,6 +4,7 @@ and the example embeddings that a nearest-neighbour vote over them needs."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -58,9 +59,15 @@ class TrainedModel:
     def logits(self, matrix: sparse.csr_matrix) -> FloatArray:
         return decision_logits(self.estimator, matrix)
 
+    @cached_property
+    def example_columns(self) -> npt.NDArray[np.float64]:
+        """The example vectors as float64 columns, converted once (per call it cost more
+        than the vote itself)."""
+        return np.ascontiguousarray(self.example_vectors.T, dtype=np.float64)
+
     def neighbour_vote(self, embeddings: npt.NDArray[np.float32]) -> FloatArray:
         """n x intents: the k most similar examples vote, each by exp(cosine / temperature)."""
-        return neighbour_vote(embeddings, self.example_vectors, self.example_labels,
+        return neighbour_vote(embeddings, self.example_columns, self.example_labels,
                               len(self.labels), self.config)
 
 
@@ -84,14 +91,15 @@ def train_model(
 
 
 def neighbour_vote(
-    embeddings: npt.NDArray[np.float32], examples: npt.NDArray[np.float32],
+    embeddings: npt.NDArray[np.float32], columns: npt.NDArray[np.float64],
     example_labels: npt.NDArray[np.int64], n_labels: int, config: ModelConfig,
 ) -> FloatArray:
+    """`columns`: the examples' unit vectors as float64 columns (dim x examples)."""
     votes = np.zeros((len(embeddings), n_labels))
-    if len(embeddings) == 0 or len(examples) == 0:
+    if len(embeddings) == 0 or columns.shape[1] == 0:
         return votes
-    similarity = np.asarray(embeddings, dtype=np.float64) @ examples.T.astype(np.float64)
-    k = max(1, min(config.neighbours, len(examples)))
+    similarity = np.asarray(embeddings, dtype=np.float64) @ columns
+    k = max(1, min(config.neighbours, columns.shape[1]))
     nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
     top = np.take_along_axis(similarity, nearest, axis=1)
     weights = np.exp((top - top.max(axis=1, keepdims=True)) / config.neighbour_temperature)
