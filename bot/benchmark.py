@@ -269,8 +269,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"no dev knowledge base at {kb_file}", file=sys.stderr)
             return 2
         dev = load_faq_jsonl(kb_file)
-        for name, entries in [("dev-2k", dev), ("synthetic-20k", scale_up(dev, 2 if args.quick else 10))]:
-            results[name] = bench_base(name, entries, settings, args.quick)
+        bases = {"dev-2k": lambda: dev, "synthetic-20k": lambda: scale_up(dev, 2 if args.quick else 10)}
+        for name, entries in bases.items():
+            if args.base in ("both", name):
+                results[name] = bench_base(name, entries(), settings, args.quick)
             print(report(name, results[name]), flush=True)
     if args.only in ("all", "wechat"):
         _wechat(settings, results)
