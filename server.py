@@ -273,6 +273,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.console = console = build_console_for(settings, built, app.state.senders)
         app.state.webchat = build_webchat(settings, built, console.roster)
         app.state.senders["webchat"] = WebchatSender(app.state.webchat)
+        console.presence_listeners.append(app.state.webchat.staff_changed)
         async with _console_running(built, console, settings.staff_sweep_seconds):
             channel = build_wechat_channel(settings, built)
             if channel is None:

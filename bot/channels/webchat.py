@@ -115,6 +115,16 @@ class WebchatService:
         for subscriber in list(self._subscribers.get(user_id, ())):
             await self._catch_up(subscriber)
 
+    async def staff_changed(self) -> None:
+        """Staff presence changed: open widgets waiting for a person get a fresh `state`."""
+        for user_id, group in list(self._subscribers.items()):
+            for subscriber in list(group):
+                async with subscriber.lock:
+                    state = await self._state(subscriber.identity)
+                    if state["mode"] == "queued" and state != subscriber.state_sent:
+                        if await self._send(subscriber, state):
+                            subscriber.state_sent = state
+
     async def broadcast(self, user_id: str, frame: dict[str, Any]) -> None:
         for subscriber in list(self._subscribers.get(user_id, ())):
             await self._send(subscriber, frame)

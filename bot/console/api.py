@@ -96,7 +96,7 @@ async def who_am_i(session: StaffDep) -> dict[str, Any]:
 @router.post("/presence")
 async def presence(body: Presence, session: StaffDep, console: ConsoleDep) -> dict[str, Any]:
     console.roster.heartbeat(session.user.username, body.status)
-    await console.hub.publish({"type": "presence"})
+    await console.presence_changed()
     return {"status": console.roster.status(session.user.username)}
 
 

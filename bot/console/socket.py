@@ -60,7 +60,7 @@ async def _serve(websocket: WebSocket, console: Console, session: StaffSession) 
     console.roster.connect(user.username)
     await send({"type": "welcome", "username": user.username, "role": user.role})
     console.hub.add(socket)
-    await console.hub.publish({"type": "presence"})
+    await console.presence_changed()
     try:
         await _receive(websocket, console, session)
     except (WebSocketDisconnect, RuntimeError):
@@ -68,7 +68,8 @@ async def _serve(websocket: WebSocket, console: Console, session: StaffSession) 
     finally:
         console.hub.remove(socket)
         console.roster.disconnect(user.username)
-        await console.hub.publish({"type": "presence"})
+        # shielded: a server cancelling the closed socket's task must not swallow the news
+        await asyncio.shield(console.presence_changed())
 
 
 async def _receive(websocket: WebSocket, console: Console, session: StaffSession) -> None:
@@ -86,5 +87,8 @@ async def _receive(websocket: WebSocket, console: Console, session: StaffSession
             continue
         if isinstance(frame, dict) and frame.get("type") == "heartbeat":
             status = frame.get("status") if isinstance(frame.get("status"), str) else None
+            before = console.roster.status(session.user.username)
             console.roster.heartbeat(session.user.username, status)
+            if console.roster.status(session.user.username) != before:
+                await console.presence_changed()
             await websocket.send_json({"type": "pong"})

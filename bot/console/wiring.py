@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
@@ -21,6 +22,9 @@ from bot.dialogue import Bot
 from bot.handoff import OutboundSender
 from knowledge_base.store import KnowledgeBaseStore
 
+log = logging.getLogger("wenzheng.console")
+PresenceListener = Callable[[], Awaitable[None]]
+
 
 @dataclass
 class Console:
@@ -29,6 +33,8 @@ class Console:
     roster: StaffRoster
     hub: StaffHub
     suggester: Suggester
+    # Told when someone's presence changed, e.g. so waiting web citizens see staff come online.
+    presence_listeners: list[PresenceListener] = field(default_factory=list)
 
     @property
     def records(self) -> RecordStore:
@@ -36,6 +42,14 @@ class Console:
 
     def expired(self, session: StaffSession) -> bool:
         return session.expires_at <= self.desk.clock()
+
+    async def presence_changed(self) -> None:
+        await self.hub.publish({"type": "presence"})
+        for listener in list(self.presence_listeners):
+            try:
+                await listener()
+            except Exception:  # presence is advisory: a failed push must not end a console
+                log.exception("presence listener failed")
 
 
 def build_console(
