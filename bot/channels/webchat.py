@@ -315,3 +315,6 @@ class WebchatSender:
         if conversation.channel != CHANNEL:
             raise ValueError(f"conversation {conversation.id} is on {conversation.channel}")
         await self._service.deliver(conversation.user_id)
+
+    async def typing(self, user_id: str, on: bool) -> None:
+        await self._service.broadcast(user_id, {"type": "typing", "author": "staff", "on": on})

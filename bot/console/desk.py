@@ -173,6 +173,13 @@ class HandoffDesk:
             log.exception("staff reply to conversation %s not sent", conversation.id)
             return False
 
+    async def typing(self, handoff_id: int, actor: StaffUser, on: bool) -> None:
+        """Show the citizen that the person is writing, where the channel can."""
+        handoff = await self.assigned_to(handoff_id, actor)
+        show = getattr(self.senders.get(handoff.channel), "typing", None)
+        if show is not None:
+            await show(handoff.user_id, on)
+
     async def note(self, handoff_id: int, actor: StaffUser, text: str) -> int:
         handoff = await self.require(handoff_id)
         note_id = await asyncio.to_thread(self.records.add_note, handoff.conversation_id, actor, text)

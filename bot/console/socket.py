@@ -14,6 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from bot.console.accounts import StaffSession
 from bot.console.auth import find_session, same_origin
+from bot.console.desk import DeskRefused
 from bot.console.hub import StaffSocket
 from bot.console.wiring import Console
 
@@ -85,10 +86,23 @@ async def _receive(websocket: WebSocket, console: Console, session: StaffSession
             frame = json.loads(raw)
         except ValueError:
             continue
-        if isinstance(frame, dict) and frame.get("type") == "heartbeat":
+        if isinstance(frame, dict) and frame.get("type") == "typing":
+            await _typing(console, session, frame)
+        elif isinstance(frame, dict) and frame.get("type") == "heartbeat":
             status = frame.get("status") if isinstance(frame.get("status"), str) else None
             before = console.roster.status(session.user.username)
             console.roster.heartbeat(session.user.username, status)
             if console.roster.status(session.user.username) != before:
                 await console.presence_changed()
             await websocket.send_json({"type": "pong"})
+
+
+async def _typing(console: Console, session: StaffSession, frame: dict[str, Any]) -> None:
+    """{"type":"typing","handoff_id":7,"on":true}: only for a conversation this person holds."""
+    handoff_id, on = frame.get("handoff_id"), frame.get("on")
+    if not isinstance(handoff_id, int) or isinstance(handoff_id, bool) or not isinstance(on, bool):
+        return
+    try:
+        await console.desk.typing(handoff_id, session.user, on)
+    except DeskRefused:
+        pass  # a stale console (the conversation moved on): nothing to show

@@ -288,6 +288,19 @@
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'heartbeat', status: $('presence').value }));
   }
 
+  // The citizen sees "工作人员正在输入": on while typing, off after 3 s of quiet or on send.
+  let typingOn = false, typingTimer = null;
+  function typed(on) {
+    clearTimeout(typingTimer);
+    if (on === typingOn || !state.detail) return;
+    typingOn = on;
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'typing', handoff_id: state.detail.handoff.id, on }));
+  }
+  function typing() {
+    typed(true);
+    typingTimer = setTimeout(() => typed(false), 3000);
+  }
+
   const handlers = {
     welcome: () => { retry = 500; $('link-state').textContent = '已连接'; heartbeat = setInterval(beat, 20000); beat(); loadQueue(); loadTeam(); },
     queue: (event) => { loadQueue(); if (event.conversation_id && state.detail && state.detail.handoff.conversation_id === event.conversation_id) loadDetail(); loadOverview(); },
@@ -322,10 +335,12 @@
       e.preventDefault();
       const text = $('reply-text').value.trim();
       if (!text) return;
+      typed(false);
       await act('/reply', { text });
       $('reply-text').value = '';
     });
     $('reply-text').addEventListener('keydown', (e) => { if (e.key === 'Enter' && e.ctrlKey) $('reply-form').requestSubmit(); });
+    $('reply-text').addEventListener('input', typing);
     $('note-form').addEventListener('submit', async (e) => {
       e.preventDefault();
       const text = $('note-text').value.trim();
