@@ -191,7 +191,8 @@ def build_console_for(settings: Settings, services: Services, senders: dict[str,
     return build_console(
         services.engine, services.bot, services.conversations, services.kb,
         services.index.retriever, senders, hours, SlaPolicy(*minutes),
-        dt.timedelta(hours=settings.staff_session_hours))
+        dt.timedelta(hours=settings.staff_session_hours),
+        login_limit=settings.staff_login_ip_limit)
 
 
 def build_webchat(

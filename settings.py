@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     staff_extra_workdays: list[dt.date] = Field(default_factory=list)
     staff_timezone: str = "Asia/Shanghai"
     staff_session_hours: float = Field(default=8.0, gt=0, le=24)
+    # Failed console logins one client address may make in 10 minutes (any accounts).
+    staff_login_ip_limit: int = Field(default=20, ge=1)
     # SLA, minutes: highlight a wait; return an idle assignment to the queue; resolve after
     # a silent citizen; expire an unclaimed handoff.
     staff_wait_alert_minutes: float = Field(default=5, gt=0)

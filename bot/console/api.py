@@ -63,12 +63,19 @@ async def acting(work: Any) -> Any:
 async def login(body: Login, request: Request, console: ConsoleDep) -> JSONResponse:
     if not same_origin(request):
         raise HTTPException(403, detail=texts.CSRF_FAILED)
+    address = request.client.host if request.client else "unknown"
+    wait = console.throttle.retry_after(address)
+    if wait is not None:
+        raise HTTPException(429, detail=texts.TOO_MANY_LOGINS.format(minutes=_minutes(wait)),
+                            headers={"Retry-After": str(int(wait))})
     try:
         user = await asyncio.to_thread(console.accounts.authenticate, body.username, body.password)
     except LockedOut as exc:
-        minutes = max(1, round((exc.until - console.desk.clock()).total_seconds() / 60))
-        raise HTTPException(429, detail=texts.LOCKED_OUT.format(minutes=minutes)) from None
+        console.throttle.failed(address)
+        wait = (exc.until - console.desk.clock()).total_seconds()
+        raise HTTPException(429, detail=texts.LOCKED_OUT.format(minutes=_minutes(wait))) from None
     if user is None:
+        console.throttle.failed(address)
         raise HTTPException(401, detail=texts.LOGIN_FAILED)
     token, session = await asyncio.to_thread(console.accounts.open_session, user)
     await asyncio.to_thread(console.records.record, user.username, "login")
@@ -77,6 +84,10 @@ async def login(body: Login, request: Request, console: ConsoleDep) -> JSONRespo
                         .total_seconds()), httponly=True, samesite="strict", path="/",
                         secure=request.url.scheme == "https")
     return response
+
+
+def _minutes(seconds: float) -> int:
+    return max(1, round(seconds / 60))
 
 
 @router.post("/logout")

@@ -17,6 +17,7 @@ TICKET_ANSWER = "关于您的留言（编号：{number}），工作人员答复�
 # Refusals shown in the console
 LOGIN_FAILED = "用户名或密码错误"
 LOCKED_OUT = "登录失败次数过多，请{minutes}分钟后再试"
+TOO_MANY_LOGINS = "这台电脑所在网络的登录失败次数过多，请{minutes}分钟后再试。忘记密码请联系值班主管。"
 NOT_LOGGED_IN = "请先登录"
 SESSION_EXPIRED = "登录已过期，请重新登录"
 CSRF_FAILED = "页面已过期，请刷新后再试"

@@ -17,6 +17,7 @@ from bot.console.presence import Clock, StaffRoster, utc_now
 from bot.console.records import RecordStore
 from bot.console.store import HandoffStore
 from bot.console.suggest import Searcher, Suggester
+from bot.console.throttle import LoginThrottle
 from bot.conversations import ConversationStore
 from bot.dialogue import Bot
 from bot.handoff import OutboundSender
@@ -33,6 +34,7 @@ class Console:
     roster: StaffRoster
     hub: StaffHub
     suggester: Suggester
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
     # Told when someone's presence changed, e.g. so waiting web citizens see staff come online.
     presence_listeners: list[PresenceListener] = field(default_factory=list)
 
@@ -56,10 +58,10 @@ def build_console(
     engine: Engine, bot: Bot, conversations: ConversationStore, kb: KnowledgeBaseStore,
     searcher: Searcher, senders: Mapping[str, OutboundSender], hours: ServiceHours,
     sla: SlaPolicy = SlaPolicy(), session_ttl: dt.timedelta = dt.timedelta(hours=8),
-    clock: Clock = utc_now,
+    clock: Clock = utc_now, login_limit: int = 20,
 ) -> Console:
     hub = StaffHub()
     desk = HandoffDesk(bot, conversations, HandoffStore(engine), RecordStore(engine), hub,
                        senders, sla, clock)
     return Console(AccountStore(engine, session_ttl, clock), desk, StaffRoster(hours, clock),
-                   hub, Suggester(searcher, kb))
+                   hub, Suggester(searcher, kb), LoginThrottle(login_limit))
