@@ -137,7 +137,7 @@ def build_services(settings: Settings) -> Services:
     handoff = HandoffService(conversations)
     router = Router(classifier, index.retriever)
     policy = HandoffPolicy(settings.handoff_misses, settings.handoff_not_helpful,
-                           tuple(settings.handoff_topics))
+                           tuple(settings.handoff_topics), service_hours(settings).describe())
     bot = Bot(conversations, router, store, handoff, policy=policy)
 
     def ping() -> None:
@@ -180,11 +180,15 @@ def build_wechat_channel(settings: Settings, services: Services) -> WechatChanne
     return WechatChannel(config, services.bot, services.conversations, services.engine, api)
 
 
-def build_console_for(settings: Settings, services: Services, senders: dict[str, Any]) -> Console:
-    """The staff console: service hours, SLA and sessions from the settings."""
-    hours = ServiceHours.build(
+def service_hours(settings: Settings) -> ServiceHours:
+    return ServiceHours.build(
         settings.staff_hours_open, settings.staff_hours_close, settings.staff_weekdays,
         settings.staff_holidays, settings.staff_extra_workdays, settings.staff_timezone)
+
+
+def build_console_for(settings: Settings, services: Services, senders: dict[str, Any]) -> Console:
+    """The staff console: service hours, SLA and sessions from the settings."""
+    hours = service_hours(settings)
     minutes = [dt.timedelta(minutes=m) for m in (
         settings.staff_wait_alert_minutes, settings.staff_idle_release_minutes,
         settings.staff_citizen_silent_minutes, settings.staff_queue_expire_minutes)]

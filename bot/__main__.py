@@ -1,9 +1,7 @@
-"""Entry point for `python -m bot`."""
+"""Entry point for `python -m bot` (logging is configured per command in `bot.cli`)."""
 
-import logging
 import sys
 
 from bot.cli import main
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 sys.exit(main())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -186,6 +187,8 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="问政助手 command line")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log at INFO (migrations, model loading); `serve` always does")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--host")
@@ -259,6 +262,14 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+def configure_logging(args: argparse.Namespace) -> None:
+    """A server's log says what it does; a one-off command prints its result and only
+    warnings, not screens of migration and library INFO lines."""
+    level = logging.INFO if args.command == "serve" or args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging(args)
     return HANDLERS[args.command](args, Settings())

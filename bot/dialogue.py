@@ -48,6 +48,7 @@ class HandoffPolicy:
     misses: int = MISSES_BEFORE_HANDOFF  # answers in a row the bot could not give
     not_helpful: int = 2  # 没用 ratings in a row
     topics: tuple[str, ...] = ()  # complaint keywords that need a person, e.g. "拖欠工资"
+    hours: str = texts.SERVICE_HOURS  # when staff answer, as told to the citizen
 
 
 @dataclass
@@ -229,7 +230,8 @@ class Bot:
         if route.action == "ticket":
             return _Turn([self._tickets.start(conversation, text)])
         if route.action == "handoff":
-            return self._hand_over(conversation, "requested", texts.HANDOFF_QUEUED)
+            queued = texts.HANDOFF_QUEUED.format(hours=self._policy.hours)
+            return self._hand_over(conversation, "requested", queued)
         if route.action == "not_found":
             return self._miss(conversation, route)
         conversation.slots["misses"] = 0

@@ -33,9 +33,11 @@ NO_REPLACEMENT = "暂时没有查到替代它的新政策，建议拨打12345政
 EMPTY_MESSAGE = "您好像没有输入文字，请直接说出您想咨询的问题。"
 SYMBOLS_ONLY = f"我只能看懂文字哦。请用文字描述您的问题，比如{EXAMPLES}。"
 
+# {hours}: the service hours as the server is configured (ServiceHours.describe)
+SERVICE_HOURS = "工作日9:00-17:00"
 HANDOFF_QUEUED = (
     "好的，正在为您转接人工服务，请稍候。工作人员接入后会在这里回复您"
-    "（人工服务时间：工作日9:00-17:00，其他时间可以先留言）。回复“返回”可以继续和智能助手对话。"
+    "（人工服务时间：{hours}，其他时间可以先留言）。回复“返回”可以继续和智能助手对话。"
 )
 HANDOFF_AFTER_MISSES = "抱歉，连续两次没能回答您的问题。已为您转接人工服务，工作人员接入后会在这里回复您。"
 HANDOFF_ALREADY = "您已在等待人工服务，工作人员接入后会回复您。您的留言已记录。"

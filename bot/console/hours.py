@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+DAY_NAMES = "一二三四五六日"
+
 
 def parse_clock(text: str) -> dt.timedelta:
     """"09:00" -> 9 h; "24:00" is allowed as the end of the day."""
@@ -43,3 +45,23 @@ class ServiceHours:
         )
         since_midnight = dt.timedelta(hours=local.hour, minutes=local.minute, seconds=local.second)
         return working and self.opens <= since_midnight < self.closes
+
+    def describe(self) -> str:
+        """The hours as citizens are told them: "工作日9:00-17:00", "每天8:30-20:00"."""
+        times = ("24小时" if (self.opens, self.closes) == (dt.timedelta(0), dt.timedelta(hours=24))
+                 else f"{_clock(self.opens)}-{_clock(self.closes)}")
+        return _days(sorted(self.weekdays)) + times
+
+
+def _clock(value: dt.timedelta) -> str:
+    minutes = int(value.total_seconds()) // 60
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def _days(days: list[int]) -> str:
+    named = {(1, 2, 3, 4, 5): "工作日", (1, 2, 3, 4, 5, 6, 7): "每天", (6, 7): "周末"}
+    if tuple(days) in named:
+        return named[tuple(days)]
+    if len(days) >= 3 and days == list(range(days[0], days[-1] + 1)):
+        return f"周{DAY_NAMES[days[0] - 1]}至周{DAY_NAMES[days[-1] - 1]}"
+    return "、".join(f"周{DAY_NAMES[d - 1]}" for d in days)

@@ -73,6 +73,7 @@ def test_wechat_citizen_to_staff_and_back_to_the_bot(
         citizen = Citizen(wechat_web)
         queued = citizen.say("我要转人工")
         assert queued is not None and "正在为您转接人工服务" in queued
+        assert "人工服务时间：每天24小时" in queued  # the configured hours (on_duty)
         conversation = console_services.conversations.latest("wechat", citizen.openid)
         assert conversation is not None and conversation.mode == "queued"
         read_until(desk, lambda f: f["type"] == "queue"
