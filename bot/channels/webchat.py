@@ -121,9 +121,9 @@ class WebchatService:
             for subscriber in list(group):
                 async with subscriber.lock:
                     state = await self._state(subscriber.identity)
-                    if state["mode"] == "queued" and state != subscriber.state_sent:
-                        if await self._send(subscriber, state):
-                            subscriber.state_sent = state
+                    waiting = state["mode"] == "queued" and state != subscriber.state_sent
+                    if waiting and await self._send(subscriber, state):
+                        subscriber.state_sent = state
 
     async def broadcast(self, user_id: str, frame: dict[str, Any]) -> None:
         for subscriber in list(self._subscribers.get(user_id, ())):

@@ -17,9 +17,9 @@ def test_users_commands_log_only_warnings(tmp_path: Path) -> None:
     env = {**os.environ, "BOT_DATA_DIR": str(tmp_path / "data"), "BOT_LOAD_DEMO_CONTENT": "false"}
     add = subprocess.run([sys.executable, "-m", "bot", "users", "add", "sunli", "--role", "staff",
                           "--name", "孙丽"], input=PASSWORD + "\n", text=True, cwd=ROOT, env=env,
-                         capture_output=True, timeout=120)
+                         capture_output=True, timeout=120, check=False)
     listed = subprocess.run([sys.executable, "-m", "bot", "users", "list"], text=True, cwd=ROOT,
-                            env=env, capture_output=True, timeout=120)
+                            env=env, capture_output=True, timeout=120, check=False)
     assert add.returncode == 0 and listed.returncode == 0, add.stderr + listed.stderr
     assert "added staff sunli" in add.stdout and "sunli" in listed.stdout
     assert " INFO " not in add.stderr + listed.stderr  # migrations and faiss stay quiet

@@ -20,7 +20,15 @@ from bot.api.deps import Services
 from bot.channels.tables import WechatFollowerRow
 from server import create_app
 from tests.channels.wechat_fake import FakeWechat, FakeWechatServer
-from tests.channels.wechat_peer import AES_KEY, APPID, SECRET, TOKEN, WechatPeer, new_openid, text_xml
+from tests.channels.wechat_peer import (
+    AES_KEY,
+    APPID,
+    SECRET,
+    TOKEN,
+    WechatPeer,
+    new_openid,
+    text_xml,
+)
 from tests.console.people import Staff, add_user, log_in, on_duty, open_staff_socket, read_until
 
 
