@@ -276,6 +276,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(report(name, results[name]), flush=True)
     if args.only in ("all", "wechat"):
         _wechat(settings, results)
+    if args.only in ("all", "console"):
+        from bot.console import bench as console_bench
+
+        results["console"] = console_bench.bench_handoff(settings, args.quick)
+        print(console_bench.report(results["console"]), flush=True)
     out = settings.data_dir / "bench" / "results.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2))

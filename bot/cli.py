@@ -233,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="latency, throughput, memory and build time")
     bench.add_argument("--shared", default="../shared/eval")
     bench.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
-    bench.add_argument("--only", choices=("all", "retrieval", "widget", "wechat"), default="all",
+    bench.add_argument("--only", choices=("all", "retrieval", "widget", "wechat", "console"), default="all",
                        help="one part of the benchmark")
     bench.add_argument("--base", choices=("both", "dev-2k", "synthetic-20k"), default="both",
                        help="which knowledge base the retrieval part serves")
