@@ -67,6 +67,10 @@ class IndexUpdater:
 
     def __init__(self, index: KnowledgeIndex) -> None:
         self._index = index
+        # An edit is searchable once applied in memory; writing the index files (seconds at
+        # 20,000 entries) waits until a burst of edits is over. A crash before that loses
+        # nothing: the next start re-indexes entries that differ from the store.
+        index.autosave = False
         self._queue: queue.Queue[tuple[str, Any] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._work, name="index-updater", daemon=True)
         self._thread.start()
@@ -75,6 +79,7 @@ class IndexUpdater:
         self._queue.put((entry_id, entry))
 
     def _work(self) -> None:
+        dirty = False
         while (item := self._queue.get()) is not None:
             entry_id, entry = item
             try:
@@ -82,8 +87,21 @@ class IndexUpdater:
                     self._index.remove(entry_id)
                 else:
                     self._index.upsert(entry)
+                dirty = True
             except Exception:  # one bad entry must not stop later updates
                 log.exception("index update failed for %s", entry_id)
+            if dirty and self._queue.empty():
+                dirty = not self._save()
+        if dirty:
+            self._save()
+
+    def _save(self) -> bool:
+        try:
+            self._index.save()
+            return True
+        except Exception:
+            log.exception("saving the index failed; it is rebuilt from the store on restart")
+            return False
 
     def close(self) -> None:
         self._queue.put(None)

@@ -89,15 +89,19 @@ def build_index(data_dir: Path, entries: list[Any], settings: Settings) -> dict[
     index.build(entries)
     cold = time.perf_counter() - started
     edited = entries[0].model_copy(update={"questions": [*entries[0].questions, "基准测试新增的问法：海豚音培训补贴"]})
+    index.autosave = False  # as the served app's IndexUpdater: searchable first, saved after
     started = time.perf_counter()
     index.upsert(edited)
     hit = index.retriever.search("海豚音培训补贴", 3).hits
     edit = time.perf_counter() - started
     if not hit or hit[0].entry_id != edited.id:
         raise RuntimeError("edited entry was not found after upsert")
+    started = time.perf_counter()
+    index.save()
+    saved = time.perf_counter() - started
     index.upsert(entries[0])
     index.save()
-    return {"build_cold_s": cold, "edit_searchable_s": edit}
+    return {"build_cold_s": cold, "edit_searchable_s": edit, "edit_saved_s": saved}
 
 
 def bare_e5_ms(texts: list[str]) -> float:
@@ -217,7 +221,8 @@ def report(name: str, r: dict[str, Any]) -> str:
         ("(b) 20 clients, mix x3", f"{r['mix_20']['per_s']:.0f}/s, errors {r['mix_20']['errors']}"),
         ("(c) peak RSS (server)", f"{r['peak_rss_mb']:.0f} MB"),
         ("(c) index build, cold", f"{r['build_cold_s']:.1f} s"),
-        ("(c) one edit searchable", f"{r['edit_searchable_s'] * 1000:.0f} ms"),
+        ("(c) one edit searchable", f"{r['edit_searchable_s'] * 1000:.0f} ms"
+         f" (index files written {r.get('edit_saved_s', 0) * 1000:.0f} ms later)"),
     ]
     return "\n".join([f"## {name}", "| figure | value |", "| --- | --- |"] + [f"| {a} | {b} |" for a, b in rows])
 

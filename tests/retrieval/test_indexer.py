@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -148,3 +149,24 @@ def test_hnsw_index_supports_the_same_edits(tmp_path: Path, hash_embedder: HashE
     reloaded.load()
     assert top(reloaded, "电动自行车登记上牌") == "ebike"
     assert "hf-withdraw" not in {h.entry_id for h in reloaded.retriever.search("住房公积金提取").hits}
+
+
+def test_the_served_updater_makes_an_edit_searchable_then_saves_it(
+    tmp_path: Path, hash_embedder: HashEmbedder, tokenizer: ChineseTokenizer
+) -> None:
+    from server import IndexUpdater
+
+    index = make_index(tmp_path, hash_embedder, tokenizer)
+    index.build(faq_entries())
+    updater = IndexUpdater(index)
+    updater.on_change("create", "ebike", Entry(id="ebike", title="电动自行车登记上牌", text="上路前应登记。"))
+    deadline = time.monotonic() + 10
+    while top(index, "电动自行车登记上牌") != "ebike":
+        assert time.monotonic() < deadline, "the edit never became searchable"
+        time.sleep(0.01)
+    updater.on_change("delete", "hf-withdraw", None)
+    updater.close()  # drains the queue; the index files are written by then
+    reloaded = make_index(tmp_path, HashEmbedder(), tokenizer)
+    reloaded.load()
+    assert top(reloaded, "电动自行车登记上牌") == "ebike"
+    assert "hf-withdraw" not in reloaded.retriever.catalog
