@@ -278,7 +278,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         for name, entries in bases.items():
             if args.base in ("both", name):
                 results[name] = bench_base(name, entries(), settings, args.quick)
-            print(report(name, results[name]), flush=True)
+                print(report(name, results[name]), flush=True)
     if args.only in ("all", "wechat"):
         _wechat(settings, results)
     if args.only in ("all", "console"):
