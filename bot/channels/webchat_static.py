@@ -51,21 +51,21 @@ def serve_file(request: Request, name: str, max_age: int = 300) -> Response:
     return Response(body, media_type=TYPES[path.suffix], headers=headers)
 
 
-@router.get("/")
+@router.api_route("/", methods=["GET", "HEAD"])
 async def demo_portal(request: Request) -> Response:
     return serve_file(request, "demo.html")
 
 
-@router.get("/widget.js")
+@router.api_route("/widget.js", methods=["GET", "HEAD"])
 async def widget_script(request: Request) -> Response:
     return serve_file(request, "widget.js")
 
 
-@router.get("/widget.css")
+@router.api_route("/widget.css", methods=["GET", "HEAD"])
 async def widget_style(request: Request) -> Response:
     return serve_file(request, "widget.css")
 
 
-@router.get("/static/{name}")
+@router.api_route("/static/{name}", methods=["GET", "HEAD"])
 async def static_file(request: Request, name: str) -> Response:
     return serve_file(request, name, max_age=3600)

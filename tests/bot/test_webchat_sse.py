@@ -140,6 +140,7 @@ def test_our_pages_carry_a_strict_csp_and_cache_validators(live: str) -> None:
     with httpx.Client(base_url=live, timeout=30) as http:
         page = http.get("/")
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+        assert http.head("/").status_code == 200  # monitors and link checkers ask with HEAD
         csp = page.headers["content-security-policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
         assert 'src="/widget.js"' in page.text and "data-site=" in page.text
