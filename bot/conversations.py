@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from bot.errors import ConversationNotFound, StorageUnavailable
-from knowledge_base.db import write_engine
+from bot.errors import ConversationNotFound
+from bot.storage import SqlStore
 from bot.tables import (
     ConversationRow,
     HandoffRow,
@@ -23,7 +21,6 @@ from bot.tables import (
     utcnow,
 )
 
-T = TypeVar("T")
 OPEN_HANDOFF_STATES = ("pending", "assigned")
 
 
@@ -73,23 +70,8 @@ def _to_turn(row: TurnRow) -> StoredTurn:
     )
 
 
-class ConversationStore:
-    def __init__(self, engine: Engine) -> None:
-        # Writers take SQLite's lock at BEGIN: a read-then-write transaction would
-        # otherwise fail with "database is locked" when another writer got in between.
-        self._sessions = sessionmaker(write_engine(engine), expire_on_commit=False)
-
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except (OperationalError, DBAPIError) as exc:
-            raise StorageUnavailable("conversation database unavailable") from exc
-
-    def _run(self, work: Callable[[Session], T]) -> T:
-        with self._session() as session:
-            return work(session)
+class ConversationStore(SqlStore):
+    unavailable = "conversation database unavailable"
 
     def open(self, channel: str, user_id: str) -> Conversation:
         """The citizen's open conversation on this channel, created when none is open."""

@@ -6,20 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import Engine, delete, select
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.console.passwords import DUMMY_HASH, hash_password, verify_password
 from bot.console.presence import Clock, utc_now
-from bot.errors import StorageUnavailable
+from bot.storage import SqlStore
 from bot.tables import StaffSessionRow, StaffUserRow
-from knowledge_base.db import write_engine
 
 T = TypeVar("T")
 ROLES = ("staff", "supervisor")
@@ -74,21 +72,13 @@ def _user(row: StaffUserRow) -> StaffUser:
     return StaffUser(row.id, row.username, row.display_name, row.role)
 
 
-class AccountStore:
+class AccountStore(SqlStore):
+    unavailable = "staff database unavailable"
+
     def __init__(self, engine: Engine, session_ttl: dt.timedelta = dt.timedelta(hours=8),
                  clock: Clock = utc_now) -> None:
-        self._sessions = sessionmaker(write_engine(engine), expire_on_commit=False)
+        super().__init__(engine)
         self._ttl, self._clock = session_ttl, clock
-
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except (OperationalError, DBAPIError) as exc:
-            if isinstance(exc, IntegrityError):
-                raise
-            raise StorageUnavailable("staff database unavailable") from exc
 
     def _run(self, work: Callable[[Session], T]) -> T:
         with self._session() as session:

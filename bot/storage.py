@@ -1,0 +1,42 @@
+"""Transactions on the bot's database, shared by the conversation and console stores."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.errors import StorageUnavailable
+from knowledge_base.db import write_engine
+
+T = TypeVar("T")
+
+
+class SqlStore:
+    """One transaction per call; a database that cannot be reached becomes StorageUnavailable
+    (an integrity error is the caller's to handle, not an outage)."""
+
+    unavailable = "database unavailable"
+
+    def __init__(self, engine: Engine) -> None:
+        # Writers take SQLite's lock at BEGIN: a read-then-write transaction would
+        # otherwise fail with "database is locked" when another writer got in between.
+        self._sessions = sessionmaker(write_engine(engine), expire_on_commit=False)
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except IntegrityError:
+            raise
+        except (OperationalError, DBAPIError) as exc:
+            raise StorageUnavailable(self.unavailable) from exc
+
+    def _run(self, work: Callable[[Session], T]) -> T:
+        with self._session() as session:
+            return work(session)
