@@ -80,8 +80,32 @@
     state.seen = ids;
     if (!fresh.length) return;
     notify('有 ' + fresh.length + ' 位市民正在等待人工服务');
+    chime();
     if (document.hidden || !document.hasFocus()) state.unseen += fresh.length;
     updateTitle();
+  }
+
+  // A short two-tone chime for a new waiting citizen; browsers allow sound only after the
+  // page has had a click or key press, which logging in provides.
+  function chime() {
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) return;
+    try {
+      state.audio = state.audio || new Context();
+      const now = state.audio.currentTime;
+      [660, 880].forEach((pitch, i) => {
+        const tone = state.audio.createOscillator();
+        const level = state.audio.createGain();
+        tone.frequency.value = pitch;
+        level.gain.setValueAtTime(0.12, now + i * 0.18);
+        level.gain.exponentialRampToValueAtTime(0.001, now + i * 0.18 + 0.16);
+        tone.connect(level).connect(state.audio.destination);
+        tone.start(now + i * 0.18);
+        tone.stop(now + i * 0.18 + 0.17);
+      });
+    } catch (err) {
+      /* no sound device: the visible notice and the title badge remain */
+    }
   }
 
   function updateTitle() {
