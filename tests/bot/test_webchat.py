@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import itertools
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,6 +23,8 @@ from bot.messages import Reply
 from bot.tables import RatingRow, TicketRow
 from server import create_app
 from settings import Settings
+from tests.live_server import citizen_hello as hello
+from tests.live_server import read_until
 
 OWN = {"origin": "http://testserver"}
 SITE_SECRET = "portal-login-secret"
@@ -47,22 +49,6 @@ def web(settings: Settings, services: Any) -> Iterator[TestClient]:
 
 def connect(web: TestClient, site: str = "demo", headers: dict[str, str] = OWN) -> Any:
     return web.websocket_connect(f"/ws/chat?site={site}", headers=headers)
-
-
-def hello(ws: Any, **fields: Any) -> Frame:
-    ws.send_json({"type": "hello", "site": "demo", "last_seq": 0, **fields})
-    frame: Frame = ws.receive_json()
-    assert frame["type"] == "welcome", frame
-    return frame
-
-
-def read_until(ws: Any, done: Callable[[Frame], bool], limit: int = 30) -> list[Frame]:
-    frames = []
-    for _ in range(limit):
-        frames.append(ws.receive_json())
-        if done(frames[-1]):
-            return frames
-    raise AssertionError(f"condition never met in {frames}")
 
 
 def is_state(frame: Frame) -> bool:

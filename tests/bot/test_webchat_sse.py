@@ -4,44 +4,28 @@ real HTTP against uvicorn on a free port, on the real stack."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from bot.channels.webchat_bench import closed_loop
 from server import create_app
 from settings import Settings
+from tests.live_server import serve_in_thread
 
 PORTAL = "https://www.linjiang.example.gov.cn"
 
 
 @pytest.fixture(scope="module")
 def live(settings: Settings, services: Any) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     configured = settings.model_copy(update={
         "widget_allowed_origins": {"demo": [PORTAL]}, "widget_burst": 1000,
         "widget_per_minute": 1000,
     })
-    config = uvicorn.Config(create_app(configured, services=services), host="127.0.0.1",
-                            port=port, log_level="warning", ws_max_size=65_536)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(create_app(configured, services=services)) as url:
+        yield url
 
 
 def events(response: httpx.Response) -> Iterator[tuple[str | None, dict[str, Any]]]:

@@ -18,6 +18,7 @@ from settings import Settings
 from tests.console.people import Staff, add_user, log_in, on_duty
 from tests.prebuilt import copy_prebuilt
 
+
 @pytest.fixture(scope="session")
 def console_prebuilt(request: pytest.FixtureRequest) -> Path:
     """BOT_TEST_PREBUILT_DIR: a data dir built before (index, intents), to skip the build."""

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Any, Callable
-
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
 from bot.api.deps import Services
 from bot.console.accounts import AccountStore, StaffUser
 from settings import Settings
+from tests.live_server import read_until
 
 OWN = {"origin": "http://testserver"}
 PASSWORD = "一个足够长的测试密码-not-a-secret"
@@ -77,22 +77,6 @@ def open_staff_socket(staff: Staff) -> Any:
     ws.send_json({"type": "hello", "csrf": staff.csrf})
     assert ws.receive_json()["type"] == "welcome"
     return ws
-
-
-def citizen_hello(ws: Any, **fields: Any) -> Frame:
-    ws.send_json({"type": "hello", "site": "demo", "last_seq": 0, **fields})
-    frame: Frame = ws.receive_json()
-    assert frame["type"] == "welcome", frame
-    return frame
-
-
-def read_until(ws: Any, done: Callable[[Frame], bool], limit: int = 40) -> list[Frame]:
-    frames = []
-    for _ in range(limit):
-        frames.append(ws.receive_json())
-        if done(frames[-1]):
-            return frames
-    raise AssertionError(f"condition never met in {frames}")
 
 
 def say(ws: Any, text: str) -> list[Frame]:

@@ -9,9 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.tables import AuditRow, RatingRow
-from tests.console.people import (
-    OWN, citizen_hello, messages, open_staff_socket, read_until, say,
-)
+from tests.console.people import OWN, messages, open_staff_socket, say
+from tests.live_server import citizen_hello, read_until
 
 
 def is_state(frame: dict[str, Any]) -> bool:

@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from bot.console.hours import ServiceHours
 from bot.console.presence import StaffRoster
 from bot.console.sla import sweep
-from tests.console.people import OWN, citizen_hello, messages, read_until, say
+from tests.console.people import OWN, messages, say
+from tests.live_server import citizen_hello, read_until
 
 
 def ask(web: TestClient, sender: str, text: str) -> list[dict[str, Any]]:

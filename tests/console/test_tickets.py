@@ -7,7 +7,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.console.people import OWN, citizen_hello, messages, read_until, say
+from tests.console.people import OWN, messages, say
+from tests.live_server import citizen_hello, read_until
 
 
 def test_ticket_answered_from_the_console_reaches_the_web_citizen(

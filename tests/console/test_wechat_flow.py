@@ -29,7 +29,8 @@ from tests.channels.wechat_peer import (
     new_openid,
     text_xml,
 )
-from tests.console.people import Staff, add_user, log_in, on_duty, open_staff_socket, read_until
+from tests.console.people import Staff, add_user, log_in, on_duty, open_staff_socket
+from tests.live_server import read_until
 
 
 @pytest.fixture(scope="module")
