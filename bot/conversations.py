@@ -57,6 +57,7 @@ class StoredTurn:
     created_at: dt.datetime
     external_id: str | None = None
     conversation_id: int | None = None
+    intent: str | None = None
 
 
 def _to_conversation(row: ConversationRow) -> Conversation:
@@ -66,7 +67,7 @@ def _to_conversation(row: ConversationRow) -> Conversation:
 def _to_turn(row: TurnRow) -> StoredTurn:
     return StoredTurn(
         row.id, row.author, row.text, row.payload, tuple(row.entry_ids or ()), row.created_at,
-        row.external_id, row.conversation_id,
+        row.external_id, row.conversation_id, row.intent,
     )
 
 

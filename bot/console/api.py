@@ -128,7 +128,10 @@ async def conversation_view(console: Console, handoff: Any) -> dict[str, Any]:
     desk = console.desk
     turns = await asyncio.to_thread(desk.conversations.history, handoff.conversation_id, 0, 500)
     notes = await asyncio.to_thread(desk.records.notes, handoff.conversation_id)
-    question = next((t.text for t in reversed(turns) if t.author == "citizen"), "")
+    # the citizen's latest real question: "转人工" itself has no answer to suggest
+    asked = [t for t in turns if t.author == "citizen"]
+    question = next((t.text for t in reversed(asked) if t.intent != "request_human"),
+                    asked[-1].text if asked else "")
     suggestions = await asyncio.to_thread(console.suggester.suggest, question)
     sender = desk.senders.get(handoff.channel)
     delivery = await sender.delivery(handoff.conversation_id) if hasattr(sender, "delivery") else []

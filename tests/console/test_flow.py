@@ -87,3 +87,19 @@ def test_web_citizen_to_staff_and_back_to_the_bot(
             AuditRow.conversation_id == conversation_id).order_by(AuditRow.id)).scalars().all()
     assert (rating.value, rating.comment) == (5, "很耐心")
     assert actions == ["claim", "reply", "note", "resolved"]
+
+
+def test_suggestions_answer_the_question_before_the_request_for_a_person(
+    web: TestClient, staff_member: Any
+) -> None:
+    li = staff_member("staff", "李强")
+    with web.websocket_connect("/ws/chat?site=demo", headers=OWN) as citizen:
+        citizen_hello(citizen)
+        read_until(citizen, is_state)
+        say(citizen, "租房怎么提取公积金")
+        asked = say(citizen, "转人工")
+        conversation_id = messages(asked, "citizen")[0]["conversation_id"]
+        item = li.queue_item(conversation_id)
+        assert li.post(f"/api/staff/handoffs/{item['id']}/claim").status_code == 200
+        detail = li.get(f"/api/staff/handoffs/{item['id']}").json()
+    assert detail["suggestions"][0]["entry_id"].startswith("guide-housing-fund-withdraw")
