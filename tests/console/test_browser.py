@@ -36,12 +36,8 @@ def server(console_prebuilt: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     done = subprocess.run(add, input=PASSWORD + "\n", text=True, cwd=ROOT,
                           env=server_env(data_dir), capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    instance = Server(data_dir, free_port(), data_dir.parent / "server.log")
-    instance.start()
-    try:
+    with Server(data_dir, free_port(), data_dir.parent / "server.log").running() as instance:
         yield instance
-    finally:
-        instance.stop()
 
 
 @pytest.fixture

@@ -57,12 +57,8 @@ def e2e_data_dir(
 
 @pytest.fixture(scope="package")
 def server(e2e_data_dir: Path) -> Iterator[Server]:
-    instance = Server(e2e_data_dir, free_port(), e2e_data_dir.parent / "server.log")
-    instance.start()
-    try:
+    with Server(e2e_data_dir, free_port(), e2e_data_dir.parent / "server.log").running() as instance:
         yield instance
-    finally:
-        instance.stop()
 
 
 @pytest.fixture
