@@ -36,6 +36,7 @@ from knowledge_base.content_loader import load_content_dir
 from knowledge_base.db import create_engine_for, migrate, sqlite_url
 from knowledge_base.errors import StoreUnavailable
 from knowledge_base.store import KnowledgeBaseStore
+from retrieval.e5_pool import single_threaded_blas
 from retrieval.embed import load_embedder
 from retrieval.indexer import KnowledgeIndex, print_progress
 from retrieval.rerank import CrossEncoderReranker
@@ -140,6 +141,7 @@ def build_services(settings: Settings) -> Services:
     index = build_index(settings, store, progress=True, embedder=embedder)
     store.subscribe(IndexUpdater(index).on_change)
     classifier = build_classifier(settings, embedder=embedder)
+    single_threaded_blas()  # after training: from here on the cores belong to e5
     conversations = ConversationStore(engine)
     handoff = HandoffService(conversations)
     router = Router(classifier, index.retriever)

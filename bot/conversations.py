@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.errors import ConversationNotFound
@@ -77,7 +77,7 @@ class ConversationStore(SqlStore):
     def open(self, channel: str, user_id: str) -> Conversation:
         """The citizen's open conversation on this channel, created when none is open."""
 
-        def work(session: Session) -> Conversation:
+        def find(session: Session) -> Conversation | None:
             row = session.scalars(
                 select(ConversationRow)
                 .where(ConversationRow.channel == channel, ConversationRow.user_id == user_id)
@@ -85,13 +85,18 @@ class ConversationStore(SqlStore):
                 .order_by(ConversationRow.id.desc())
                 .limit(1)
             ).first()
-            if row is None:
-                row = ConversationRow(channel=channel, user_id=user_id, mode="bot", slots={})
-                session.add(row)
-                session.flush()
+            return None if row is None else _to_conversation(row)
+
+        def create(session: Session) -> Conversation:
+            found = find(session)  # again, now holding the write lock
+            if found is not None:
+                return found
+            row = ConversationRow(channel=channel, user_id=user_id, mode="bot", slots={})
+            session.add(row)
+            session.flush()
             return _to_conversation(row)
 
-        return self._run(work)
+        return self._read(find) or self._run(create)
 
     def get(self, conversation_id: int) -> Conversation:
         def work(session: Session) -> Conversation:
@@ -120,7 +125,7 @@ class ConversationStore(SqlStore):
             )
             return [_to_turn(row) for row in rows]
 
-        return self._run(work)
+        return self._read(work)
 
     def record_exchange(
         self, conversation: Conversation, inbound: TurnRecord, replies: Sequence[TurnRecord]
@@ -128,8 +133,8 @@ class ConversationStore(SqlStore):
         """Persist a citizen turn, its replies and the conversation state in one transaction."""
 
         def work(session: Session) -> list[int]:
-            asked = self._add_turn(session, conversation, inbound, None)
-            ids = [self._add_turn(session, conversation, r, asked.id).id for r in replies]
+            [asked] = self._insert_turns(session, conversation, [inbound], None)
+            ids = self._insert_turns(session, conversation, replies, asked)
             self._save_state(session, conversation)
             return ids
 
@@ -137,41 +142,45 @@ class ConversationStore(SqlStore):
 
     def record_turns(self, conversation: Conversation, turns: Sequence[TurnRecord]) -> list[int]:
         def work(session: Session) -> list[int]:
-            ids = [self._add_turn(session, conversation, t, None).id for t in turns]
+            ids = self._insert_turns(session, conversation, turns, None)
             self._save_state(session, conversation)
             return ids
 
         return self._run(work)
 
     @staticmethod
-    def _add_turn(
-        session: Session, conversation: Conversation, turn: TurnRecord, reply_to: int | None
-    ) -> TurnRow:
-        row = TurnRow(
-            conversation_id=conversation.id,
-            author=turn.author,
-            channel=conversation.channel,
-            text=turn.text,
-            payload=turn.payload,
-            external_id=turn.external_id,
-            reply_to=reply_to,
-            intent=turn.intent,
-            confidence=turn.confidence,
-            entry_ids=list(turn.entry_ids),
-            answered=turn.answered,
-        )
-        session.add(row)
-        session.flush()
-        return row
+    def _insert_turns(
+        session: Session, conversation: Conversation, turns: Sequence[TurnRecord],
+        reply_to: int | None,
+    ) -> list[int]:
+        """Core inserts (every message writes two or more turns; the ORM's unit of work
+        costs more than the SQL), ids returned in the order given."""
+        if not turns:
+            return []
+        now = utcnow()
+        rows = [
+            {
+                "conversation_id": conversation.id, "author": turn.author,
+                "channel": conversation.channel, "text": turn.text, "payload": turn.payload,
+                "external_id": turn.external_id, "reply_to": reply_to, "intent": turn.intent,
+                "confidence": turn.confidence, "entry_ids": list(turn.entry_ids),
+                "answered": turn.answered, "created_at": now,
+            }
+            for turn in turns
+        ]
+        statement = insert(TurnRow).returning(TurnRow.id, sort_by_parameter_order=True)
+        return [int(i) for i in session.execute(statement, rows).scalars()]
 
     @staticmethod
     def _save_state(session: Session, conversation: Conversation) -> None:
-        row = session.get(ConversationRow, conversation.id)
-        if row is None:
+        done = session.execute(
+            update(ConversationRow)
+            .where(ConversationRow.id == conversation.id)
+            .values(mode=conversation.mode, slots=dict(conversation.slots), updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount == 0:
             raise ConversationNotFound(conversation.id)
-        row.mode = conversation.mode
-        row.slots = dict(conversation.slots)
-        row.updated_at = utcnow()
 
     def history(self, conversation_id: int, after: int = 0, limit: int = 200) -> list[StoredTurn]:
         def work(session: Session) -> list[StoredTurn]:
@@ -381,7 +390,7 @@ class ConversationStore(SqlStore):
             )
             return [(int(i), int(v)) for i, v in rows]
 
-        return self._run(work)
+        return self._read(work)
 
     def rating_summary(self) -> dict[str, int]:
         def work(session: Session) -> dict[str, int]:

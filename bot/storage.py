@@ -26,11 +26,13 @@ class SqlStore:
         # Writers take SQLite's lock at BEGIN: a read-then-write transaction would
         # otherwise fail with "database is locked" when another writer got in between.
         self._sessions = sessionmaker(write_engine(engine), expire_on_commit=False)
+        # Reads need no write lock: WAL readers see the last commit and never wait.
+        self._readers = sessionmaker(engine, expire_on_commit=False)
 
     @contextmanager
-    def _session(self) -> Iterator[Session]:
+    def _session(self, read_only: bool = False) -> Iterator[Session]:
         try:
-            with self._sessions.begin() as session:
+            with (self._readers if read_only else self._sessions).begin() as session:
                 yield session
         except IntegrityError:
             raise
@@ -39,4 +41,9 @@ class SqlStore:
 
     def _run(self, work: Callable[[Session], T]) -> T:
         with self._session() as session:
+            return work(session)
+
+    def _read(self, work: Callable[[Session], T]) -> T:
+        """`work` in a transaction that only reads (SQLite: without taking the write lock)."""
+        with self._session(read_only=True) as session:
             return work(session)

