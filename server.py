@@ -198,13 +198,48 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, unexpected)
 
 
-def install_body_limit(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Any:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return _error(413, "payload_too_large", "请求内容太大")
-        return await call_next(request)
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuses request bodies over `limit` bytes with a 413, by Content-Length or while a
+    chunked body streams in. Plain ASGI: Starlette's `BaseHTTPMiddleware` costs a task
+    group and a stream per request, on every chat message."""
+
+    def __init__(self, app: Any, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await _error(413, "payload_too_large", "请求内容太大")(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Any:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def watching_send(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, watching_send)
+        except _BodyTooLarge:
+            if not started:
+                await _error(413, "payload_too_large", "请求内容太大")(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -219,7 +254,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app = FastAPI(title="问政助手 API", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
-    install_body_limit(app)
+    app.add_middleware(BodyLimit)
     for module in (chat, search, kb, health, webchat_routes, webchat_static, console_api,
                    console_admin, console_pages, console_socket):
         app.include_router(module.router)

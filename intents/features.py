@@ -29,6 +29,16 @@ class IntentFeaturizer:
         self._whole = _char_vectorizer(config.ngram_max)
         self._tail = _char_vectorizer(config.ngram_max)
 
+    @property
+    def whole(self) -> TfidfVectorizer:
+        """The character n-grams of the whole message."""
+        return self._whole
+
+    @property
+    def tail(self) -> TfidfVectorizer:
+        """The character n-grams of its last `tail_chars` characters."""
+        return self._tail
+
     def fit_transform(self, texts: Sequence[str], embeddings: Matrix) -> sparse.csr_matrix:
         self._whole.fit(texts)
         self._tail.fit(self._tails(texts))

@@ -23,6 +23,7 @@ from intents.encoder import E5QueryEncoder, TextEncoder
 from intents.errors import IntentError
 from intents.nlu import load_nlu
 from intents.rules import AskKindRule, KeywordRules
+from intents.single import single_text_logits
 from intents.text import normalize_text
 from intents.training import ModelConfig, TrainedModel, train_model
 
@@ -47,6 +48,7 @@ class NativeIntentClassifier:
                 f"model was trained with {model.encoder_model_id}, not {encoder.model_id}")
         self.model = model
         self._encoder = encoder
+        self._single = single_text_logits(model)
         self._rules = rules if rules is not None else KeywordRules()
         self._ask_kind = ask_kind if ask_kind is not None else AskKindRule()
         self._recent: OrderedDict[str, IntentPrediction] = OrderedDict()
@@ -84,7 +86,10 @@ class NativeIntentClassifier:
             return np.zeros((0, len(self.intents)))
         normalized = [normalize_text(text) for text in texts]
         embeddings = self._encoder.embed_queries(normalized)
-        logits = self.model.logits(self.model.featurizer.transform(normalized, embeddings))
+        if len(texts) == 1:  # a served message: the same numbers without sklearn's overhead
+            logits = self._single.logits(normalized[0], embeddings[0])[None, :]
+        else:
+            logits = self.model.logits(self.model.featurizer.transform(normalized, embeddings))
         regression = calibrated_probabilities(logits, self.model.temperature)
         weight = self.model.config.neighbour_weight
         if weight <= 0.0:

@@ -90,3 +90,15 @@ async def test_chat_accepts_json_sent_as_form_encoding(client):
     )
     assert response.status_code == 200
     assert response.json()[0]["custom"]["entry_ids"] == ["guide-id-card-reissue"]
+
+
+async def test_oversized_chunked_body_is_refused_too(client):
+    async def chunks():  # no Content-Length: the limit holds while the body streams in
+        for _ in range(12):
+            yield b"x" * 100_000
+
+    response = await client.post(
+        "/api/chat", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "payload_too_large"
