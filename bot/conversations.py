@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.errors import ConversationNotFound
@@ -31,6 +31,7 @@ class Conversation:
     user_id: str
     mode: str
     slots: dict[str, Any] = field(default_factory=dict)
+    fresh: bool = False  # created by this `open`: no turns or ratings yet
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,39 @@ def _to_conversation(row: ConversationRow) -> Conversation:
     return Conversation(row.id, row.channel, row.user_id, row.mode, dict(row.slots or {}))
 
 
+def _insert_turns(
+    connection: Connection, conversation: Conversation, turns: Sequence[TurnRecord],
+    reply_to: int | None,
+) -> list[int]:
+    """Ids in the order given."""
+    if not turns:
+        return []
+    now = utcnow()
+    table = TurnRow.__table__
+    ids = []
+    for turn in turns:  # one statement each: ids in order on every backend, at most 3 a message
+        ids.append(int(connection.execute(
+            insert(table).values(
+                conversation_id=conversation.id, author=turn.author,
+                channel=conversation.channel, text=turn.text, payload=turn.payload,
+                external_id=turn.external_id, reply_to=reply_to, intent=turn.intent,
+                confidence=turn.confidence, entry_ids=list(turn.entry_ids),
+                answered=turn.answered, created_at=now,
+            ).returning(table.c.id)
+        ).scalar_one()))
+    return ids
+
+
+def _save_state(connection: Connection, conversation: Conversation) -> None:
+    table = ConversationRow.__table__
+    done = connection.execute(
+        update(table).where(table.c.id == conversation.id)
+        .values(mode=conversation.mode, slots=dict(conversation.slots), updated_at=utcnow())
+    )
+    if done.rowcount == 0:
+        raise ConversationNotFound(conversation.id)
+
+
 def _to_turn(row: TurnRow) -> StoredTurn:
     return StoredTurn(
         row.id, row.author, row.text, row.payload, tuple(row.entry_ids or ()), row.created_at,
@@ -75,28 +109,33 @@ class ConversationStore(SqlStore):
     unavailable = "conversation database unavailable"
 
     def open(self, channel: str, user_id: str) -> Conversation:
-        """The citizen's open conversation on this channel, created when none is open."""
+        """The citizen's open conversation on this channel, created when none is open.
 
-        def find(session: Session) -> Conversation | None:
-            row = session.scalars(
-                select(ConversationRow)
-                .where(ConversationRow.channel == channel, ConversationRow.user_id == user_id)
-                .where(ConversationRow.closed_at.is_(None))
-                .order_by(ConversationRow.id.desc())
-                .limit(1)
-            ).first()
-            return None if row is None else _to_conversation(row)
-
-        def create(session: Session) -> Conversation:
-            found = find(session)  # again, now holding the write lock
-            if found is not None:
-                return found
-            row = ConversationRow(channel=channel, user_id=user_id, mode="bot", slots={})
-            session.add(row)
-            session.flush()
-            return _to_conversation(row)
-
-        return self._read(find) or self._run(create)
+        Every message opens its conversation, so this and `record_exchange` use Core
+        statements, not ORM sessions (a new citizen's message: open + record 3.3 ms with
+        the ORM, measured in process on SQLite)."""
+        table = ConversationRow.__table__
+        latest = (
+            select(table.c.id, table.c.mode, table.c.slots)
+            .where(table.c.channel == channel, table.c.user_id == user_id)
+            .where(table.c.closed_at.is_(None))
+            .order_by(table.c.id.desc())
+            .limit(1)
+        )
+        with self._connection(read_only=True) as connection:
+            row = connection.execute(latest).first()
+        if row is None:
+            with self._connection() as connection:
+                row = connection.execute(latest).first()  # again, holding the write lock
+                if row is None:
+                    now = utcnow()
+                    created = connection.execute(
+                        insert(table).values(channel=channel, user_id=user_id, mode="bot",
+                                             slots={}, created_at=now, updated_at=now)
+                        .returning(table.c.id)
+                    ).scalar_one()
+                    return Conversation(int(created), channel, user_id, "bot", {}, fresh=True)
+        return Conversation(int(row.id), channel, user_id, row.mode, dict(row.slots or {}))
 
     def get(self, conversation_id: int) -> Conversation:
         def work(session: Session) -> Conversation:
@@ -131,56 +170,17 @@ class ConversationStore(SqlStore):
         self, conversation: Conversation, inbound: TurnRecord, replies: Sequence[TurnRecord]
     ) -> list[int]:
         """Persist a citizen turn, its replies and the conversation state in one transaction."""
-
-        def work(session: Session) -> list[int]:
-            [asked] = self._insert_turns(session, conversation, [inbound], None)
-            ids = self._insert_turns(session, conversation, replies, asked)
-            self._save_state(session, conversation)
+        with self._connection() as connection:
+            [asked] = _insert_turns(connection, conversation, [inbound], None)
+            ids = _insert_turns(connection, conversation, replies, asked)
+            _save_state(connection, conversation)
             return ids
-
-        return self._run(work)
 
     def record_turns(self, conversation: Conversation, turns: Sequence[TurnRecord]) -> list[int]:
-        def work(session: Session) -> list[int]:
-            ids = self._insert_turns(session, conversation, turns, None)
-            self._save_state(session, conversation)
+        with self._connection() as connection:
+            ids = _insert_turns(connection, conversation, turns, None)
+            _save_state(connection, conversation)
             return ids
-
-        return self._run(work)
-
-    @staticmethod
-    def _insert_turns(
-        session: Session, conversation: Conversation, turns: Sequence[TurnRecord],
-        reply_to: int | None,
-    ) -> list[int]:
-        """Core inserts (every message writes two or more turns; the ORM's unit of work
-        costs more than the SQL), ids returned in the order given."""
-        if not turns:
-            return []
-        now = utcnow()
-        rows = [
-            {
-                "conversation_id": conversation.id, "author": turn.author,
-                "channel": conversation.channel, "text": turn.text, "payload": turn.payload,
-                "external_id": turn.external_id, "reply_to": reply_to, "intent": turn.intent,
-                "confidence": turn.confidence, "entry_ids": list(turn.entry_ids),
-                "answered": turn.answered, "created_at": now,
-            }
-            for turn in turns
-        ]
-        statement = insert(TurnRow).returning(TurnRow.id, sort_by_parameter_order=True)
-        return [int(i) for i in session.execute(statement, rows).scalars()]
-
-    @staticmethod
-    def _save_state(session: Session, conversation: Conversation) -> None:
-        done = session.execute(
-            update(ConversationRow)
-            .where(ConversationRow.id == conversation.id)
-            .values(mode=conversation.mode, slots=dict(conversation.slots), updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        if done.rowcount == 0:
-            raise ConversationNotFound(conversation.id)
 
     def history(self, conversation_id: int, after: int = 0, limit: int = 200) -> list[StoredTurn]:
         def work(session: Session) -> list[StoredTurn]:
@@ -251,7 +251,7 @@ class ConversationStore(SqlStore):
         def work(session: Session) -> None:
             self._cancel_handoffs(session, conversation.id)
             conversation.mode = "bot"
-            self._save_state(session, conversation)
+            _save_state(session.connection(), conversation)
 
         self._run(work)
 

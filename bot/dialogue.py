@@ -166,8 +166,10 @@ class Bot:
     def _not_helpful_in_a_row(self, conversation: Conversation) -> bool:
         """The citizen's latest ratings are all 没用, and none of them led to a handoff yet."""
         needed = self._policy.not_helpful
+        if needed <= 0 or conversation.fresh:  # a conversation opened just now has no ratings
+            return False
         ratings = self._conversations.recent_helpful(conversation.id, needed)
-        if needed <= 0 or len(ratings) < needed or any(value for _, value in ratings):
+        if len(ratings) < needed or any(value for _, value in ratings):
             return False
         if ratings[0][0] <= int(conversation.slots.get("not_helpful_seen", 0)):
             return False
