@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from bot import texts
@@ -54,8 +54,10 @@ CHAT_SCHEMA = {
 }
 
 
-@router.post("/chat", openapi_extra=CHAT_SCHEMA)
-async def chat(request: Request, services: ServicesDep) -> list[dict[str, Any]]:
+@router.post("/chat", openapi_extra=CHAT_SCHEMA, response_model=list[dict[str, Any]])
+async def chat(request: Request, services: ServicesDep) -> JSONResponse:
+    """Returns the response itself: FastAPI's validation of a returned list against the
+    declared model costs about a millisecond a message, for data we built ourselves."""
     body = await chat_request(request)
     text = clean_text(body.message)
     if len(text) > services.max_message_chars:
@@ -63,12 +65,12 @@ async def chat(request: Request, services: ServicesDep) -> list[dict[str, Any]]:
             413, detail=f"消息太长了，请控制在{services.max_message_chars}字以内"
         )
     if not text:
-        return [{"recipient_id": body.sender, "text": texts.EMPTY_MESSAGE}]
+        return JSONResponse([{"recipient_id": body.sender, "text": texts.EMPTY_MESSAGE}])
     if not has_words(text):
-        return [{"recipient_id": body.sender, "text": texts.SYMBOLS_ONLY}]
+        return JSONResponse([{"recipient_id": body.sender, "text": texts.SYMBOLS_ONLY}])
     msg = InboundMessage("rest", body.sender, text, external_id=body.message_id)
     outcome = await run_in_threadpool(services.bot.handle, msg)
-    return rasa_messages(body.sender, outcome.replies)
+    return JSONResponse(rasa_messages(body.sender, outcome.replies))
 
 
 @router.post("/feedback")
