@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import TypeVar
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.errors import StorageUnavailable
-from knowledge_base.db import write_engine
+from knowledge_base.db import write_engine, writer_lock
 
 T = TypeVar("T")
 
@@ -34,7 +34,9 @@ class SqlStore:
     @contextmanager
     def _session(self, read_only: bool = False) -> Iterator[Session]:
         try:
-            with (self._readers if read_only else self._sessions).begin() as session:
+            with self._write_lock(read_only), (
+                self._readers if read_only else self._sessions
+            ).begin() as session:
                 yield session
         except IntegrityError:
             raise
@@ -46,12 +48,17 @@ class SqlStore:
         """A Core transaction, for the statements every message runs: a third of the ORM
         session's cost (measured in bot/conversations.py)."""
         try:
-            with (self._engine if read_only else self._writer).begin() as connection:
+            with self._write_lock(read_only), (
+                self._engine if read_only else self._writer
+            ).begin() as connection:
                 yield connection
         except IntegrityError:
             raise
         except (OperationalError, DBAPIError) as exc:
             raise StorageUnavailable(self.unavailable) from exc
+
+    def _write_lock(self, read_only: bool) -> AbstractContextManager[Any]:
+        return nullcontext() if read_only else writer_lock(self._engine)
 
     def _run(self, work: Callable[[Session], T]) -> T:
         with self._session() as session:

@@ -14,7 +14,8 @@ import datetime as dt
 import functools
 import logging
 import threading
-from collections import Counter
+import time
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -24,7 +25,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from knowledge_base.db import lock_writes, write_engine
+from knowledge_base.db import lock_writes, write_engine, writer_lock
 from knowledge_base.errors import (
     EntryConflict,
     EntryNotFound,
@@ -56,6 +57,8 @@ WRITE_LOCK_KEY = 7_210_002  # pg_advisory_xact_lock key of knowledge-base writes
 MAX_PAGE = 1_000
 _BATCH = 500  # rows per iter_all round trip
 _EVENTS = "kb_events"
+ENTRY_CACHE_SIZE = 4096
+ENTRY_CACHE_TTL_S = 30.0
 _CONTENT_FIELDS = frozenset(EntryCreate.model_fields)
 _T = TypeVar("_T")
 
@@ -93,13 +96,42 @@ class KnowledgeBaseStore:
         self._writer = write_engine(engine)
         self._listeners: builtins.list[Listener] = []
         self._listeners_lock = threading.Lock()
+        self._recent: OrderedDict[str, tuple[float, Entry]] = OrderedDict()
+        self._recent_lock = threading.Lock()
+        self._generation = 0
 
     # Reads
 
-    @translate_db_errors
     def get(self, entry_id: str) -> Entry:
+        """The entry (shared with other callers: do not modify it).
+
+        Every answer the bot gives reads its entry, so recent ones are kept: this store's
+        own writes clear them at once, and ENTRY_CACHE_TTL_S bounds how long a write by
+        another process (a CLI import beside the server) can go unseen."""
+        now = time.monotonic()
+        with self._recent_lock:
+            found = self._recent.get(entry_id)
+            if found is not None and now - found[0] < ENTRY_CACHE_TTL_S:
+                self._recent.move_to_end(entry_id)
+                return found[1]
+            generation = self._generation
+        entry = self._load(entry_id)
+        with self._recent_lock:
+            if generation == self._generation:  # no write of ours since the read began
+                self._recent[entry_id] = (now, entry)
+                while len(self._recent) > ENTRY_CACHE_SIZE:
+                    self._recent.popitem(last=False)
+        return entry
+
+    @translate_db_errors
+    def _load(self, entry_id: str) -> Entry:
         with Session(self._engine) as session:
             return entry_from_row(_require(session, entry_id))
+
+    def _forget_recent(self) -> None:
+        with self._recent_lock:
+            self._recent.clear()
+            self._generation += 1
 
     @translate_db_errors
     def list(
@@ -265,11 +297,12 @@ class KnowledgeBaseStore:
 
     def _write(self, work: Callable[[Session], _T]) -> _T:
         try:
-            with Session(self._writer, expire_on_commit=False) as session:
+            with writer_lock(self._engine), Session(self._writer, expire_on_commit=False) as session:
                 with session.begin():
                     lock_writes(session.connection(), WRITE_LOCK_KEY)
                     result = work(session)
                 events = session.info.get(_EVENTS, [])
+            self._forget_recent()
         except sa_exc.IntegrityError as exc:
             raise EntryConflict(f"conflicting write: {db_reason(exc)}") from exc
         self._notify(events)

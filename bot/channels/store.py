@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import CursorResult, Engine, Result
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge_base.db import lock_writes, write_engine
+from knowledge_base.db import lock_writes, write_engine, writer_lock
 
 T = TypeVar("T")
 # pg_advisory_xact_lock key for channel-table writers (SQLite: BEGIN IMMEDIATE).
@@ -30,9 +30,10 @@ def affected(result: Result[Any]) -> int:
 
 class TableStore:
     def __init__(self, engine: Engine) -> None:
+        self._engine = engine
         self._sessions = sessionmaker(write_engine(engine), expire_on_commit=False)
 
     def _run(self, work: Callable[[Session], T]) -> T:
-        with self._sessions.begin() as session:
+        with writer_lock(self._engine), self._sessions.begin() as session:
             lock_writes(session.connection(), CHANNEL_LOCK_KEY)
             return work(session)

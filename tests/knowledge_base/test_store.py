@@ -6,7 +6,9 @@ import datetime as dt
 import threading
 
 import pytest
+from sqlalchemy import Engine
 
+from knowledge_base import store as store_module
 from knowledge_base.errors import (
     EntryConflict,
     EntryNotFound,
@@ -255,3 +257,27 @@ def test_details_survive_storage(store: KnowledgeBaseStore, samples: list[EntryC
     patch = EntryUpdate(guide=GuideDetails(materials=[Material(name="户口簿")]))
     patched = store.update(guide.id, patch, "bob")
     assert patched.guide is not None and [m.name for m in patched.guide.materials] == ["户口簿"]
+
+
+def test_recently_read_entries_follow_every_write_of_this_store(store: KnowledgeBaseStore) -> None:
+    store.create(faq("faq-1"), "alice")
+    assert store.get("faq-1").version == 1  # now kept
+    store.update("faq-1", EntryUpdate(text="可在网上申请补办。"), "bob")
+    assert store.get("faq-1").text == "可在网上申请补办。"
+    store.delete("faq-1", "bob")
+    with pytest.raises(EntryNotFound):
+        store.get("faq-1")
+    store.restore("faq-1", 1, "carol")
+    assert store.get("faq-1").text == "到派出所补办。"
+
+
+def test_a_write_by_another_process_is_seen_within_the_cache_lifetime(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, editor = KnowledgeBaseStore(engine), KnowledgeBaseStore(engine)  # two processes
+    editor.create(faq("faq-1"), "alice")
+    assert server.get("faq-1").version == 1
+    editor.update("faq-1", EntryUpdate(text="新的答案。"), "bob")
+    assert server.get("faq-1").version == 1  # within ENTRY_CACHE_TTL_S: the kept copy
+    monkeypatch.setattr(store_module, "ENTRY_CACHE_TTL_S", 0.0)
+    assert server.get("faq-1").text == "新的答案。"
