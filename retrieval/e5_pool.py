@@ -179,7 +179,7 @@ class EmbedScheduler:
             rows = {text: n for n, text in enumerate(unique)}
             for job in batch:
                 job.result = vectors[[rows[text] for text in job.texts]]
-        except BaseException as error:  # handed to the waiting callers
+        except BaseException as error:  # noqa: BLE001 - handed to the waiting callers
             for job in batch:
                 job.error = error
         finally:
