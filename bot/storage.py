@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any, TypeVar
+from contextlib import contextmanager, nullcontext
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -33,32 +33,30 @@ class SqlStore:
 
     @contextmanager
     def _session(self, read_only: bool = False) -> Iterator[Session]:
-        try:
-            with self._write_lock(read_only), (
-                self._readers if read_only else self._sessions
-            ).begin() as session:
-                yield session
-        except IntegrityError:
-            raise
-        except (OperationalError, DBAPIError) as exc:
-            raise StorageUnavailable(self.unavailable) from exc
+        with self._guarded(read_only), (
+            self._readers if read_only else self._sessions
+        ).begin() as session:
+            yield session
 
     @contextmanager
     def _connection(self, read_only: bool = False) -> Iterator[Connection]:
         """A Core transaction, for the statements every message runs: a third of the ORM
         session's cost (measured in bot/conversations.py)."""
+        with self._guarded(read_only), (
+            self._engine if read_only else self._writer
+        ).begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _guarded(self, read_only: bool) -> Iterator[None]:
+        """Writers one at a time (SQLite), and an unreachable database as StorageUnavailable."""
         try:
-            with self._write_lock(read_only), (
-                self._engine if read_only else self._writer
-            ).begin() as connection:
-                yield connection
+            with nullcontext() if read_only else writer_lock(self._engine):
+                yield
         except IntegrityError:
             raise
         except (OperationalError, DBAPIError) as exc:
             raise StorageUnavailable(self.unavailable) from exc
-
-    def _write_lock(self, read_only: bool) -> AbstractContextManager[Any]:
-        return nullcontext() if read_only else writer_lock(self._engine)
 
     def _run(self, work: Callable[[Session], T]) -> T:
         with self._session() as session:
