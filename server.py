@@ -35,6 +35,7 @@ from intents.model import load_or_train
 from knowledge_base.content_loader import load_content_dir
 from knowledge_base.db import create_engine_for, migrate, sqlite_url
 from knowledge_base.errors import StoreUnavailable
+from knowledge_base.feed import FeedFollower
 from knowledge_base.store import KnowledgeBaseStore
 from retrieval.e5_pool import single_threaded_blas
 from retrieval.embed import load_embedder
@@ -137,6 +138,7 @@ def build_services(settings: Settings) -> Services:
     engine = open_database(settings)
     store = KnowledgeBaseStore(engine)
     seed_demo_content(store, settings)
+    feed_seq = store.last_change_seq()  # before the index reads the store: nothing falls between
     embedder = load_embedder(settings.embedding_model)
     index = build_index(settings, store, progress=True, embedder=embedder)
     store.subscribe(IndexUpdater(index).on_change)
@@ -157,6 +159,7 @@ def build_services(settings: Settings) -> Services:
         kb=store, index=index, classifier=classifier, bot=bot, conversations=conversations,
         api_token=settings.api_token.get_secret_value() if settings.api_token else None,
         max_message_chars=settings.max_message_chars, ping_database=ping, engine=engine,
+        feed_seq=feed_seq,
     )
 
 
@@ -249,8 +252,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services = built = services or build_services(settings)
-        async with serve_channels(app, settings, built):
-            yield
+        follower = None
+        if settings.feed_poll_seconds > 0:
+            follower = FeedFollower(built.kb, built.feed_seq, settings.feed_poll_seconds).start()
+        try:
+            async with serve_channels(app, settings, built):
+                yield
+        finally:
+            if follower is not None:
+                follower.close()
 
     app = FastAPI(title="问政助手 API", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)

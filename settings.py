@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     max_message_chars: int = Field(default=2000, ge=10, le=20000)
+    # How often the served process reads the change feed for knowledge-base writes made by
+    # other processes (a CLI import, a second server); 0 turns following off.
+    feed_poll_seconds: float = Field(default=1.0, ge=0, le=3600)
 
     # Web chat widget (docs/webchat-protocol.md). Sites and the origins that may embed them,
     # as JSON: {"demo": ["https://www.example.gov.cn"]}; the server's own origin always may.

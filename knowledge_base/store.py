@@ -57,8 +57,10 @@ WRITE_LOCK_KEY = 7_210_002  # pg_advisory_xact_lock key of knowledge-base writes
 MAX_PAGE = 1_000
 _BATCH = 500  # rows per iter_all round trip
 _EVENTS = "kb_events"
+_VERSIONS = "kb_versions"
 ENTRY_CACHE_SIZE = 4096
-ENTRY_CACHE_TTL_S = 30.0
+ENTRY_CACHE_TTL_S = 30.0  # kept entries' lifetime while no FeedFollower follows the store
+_WRITTEN_SIZE = 200_000  # entries whose last own write is remembered, to tell feed echoes
 _CONTENT_FIELDS = frozenset(EntryCreate.model_fields)
 _T = TypeVar("_T")
 
@@ -99,6 +101,9 @@ class KnowledgeBaseStore:
         self._recent: OrderedDict[str, tuple[float, Entry]] = OrderedDict()
         self._recent_lock = threading.Lock()
         self._generation = 0
+        # entry id -> the newest version this store committed: the feed's echo of our writes
+        self._written: OrderedDict[str, int] = OrderedDict()
+        self._followed = False  # a FeedFollower delivers other processes' writes
 
     # Reads
 
@@ -106,12 +111,13 @@ class KnowledgeBaseStore:
         """The entry (shared with other callers: do not modify it).
 
         Every answer the bot gives reads its entry, so recent ones are kept: this store's
-        own writes clear them at once, and ENTRY_CACHE_TTL_S bounds how long a write by
-        another process (a CLI import beside the server) can go unseen."""
+        own writes clear them at once; another process's writes (a CLI import beside the
+        server, a second server on PostgreSQL) reach them through the change feed when a
+        `FeedFollower` follows this store, and otherwise within ENTRY_CACHE_TTL_S."""
         now = time.monotonic()
         with self._recent_lock:
             found = self._recent.get(entry_id)
-            if found is not None and now - found[0] < ENTRY_CACHE_TTL_S:
+            if found is not None and (self._followed or now - found[0] < ENTRY_CACHE_TTL_S):
                 self._recent.move_to_end(entry_id)
                 return found[1]
             generation = self._generation
@@ -128,10 +134,15 @@ class KnowledgeBaseStore:
         with Session(self._engine) as session:
             return entry_from_row(_require(session, entry_id))
 
-    def _forget_recent(self) -> None:
+    def _forget_recent(self, written: Mapping[str, int] | None = None) -> None:
         with self._recent_lock:
             self._recent.clear()
             self._generation += 1
+            for entry_id, version in (written or {}).items():
+                self._written[entry_id] = version
+                self._written.move_to_end(entry_id)
+            while len(self._written) > _WRITTEN_SIZE:
+                self._written.popitem(last=False)
 
     @translate_db_errors
     def list(
@@ -190,6 +201,45 @@ class KnowledgeBaseStore:
         """Read this before a full rebuild, then follow `changes_after` from it."""
         with Session(self._engine) as session:
             return session.scalar(select(func.max(RevisionRow.id))) or 0
+
+    def catch_up(self, after: int) -> int:
+        """Apply what other processes committed after `after`: kept entries they changed are
+        dropped and the listeners hear of each such entry (its current content, or None once
+        deleted) as they hear of this store's own writes. Returns the last seq read.
+
+        Our own writes come back in the feed too; their listeners were called at commit, so
+        a change at or below the version this store last wrote for that entry is skipped."""
+        seq, foreign = after, dict[str, str]()
+        while True:
+            changes = self.changes_after(seq)
+            for change in changes:
+                seq = change.seq
+                with self._recent_lock:
+                    echo = self._written.get(change.entry_id, 0) >= change.version
+                if not echo:
+                    foreign[change.entry_id] = change.action
+            if len(changes) < MAX_PAGE:
+                break
+        if foreign:
+            current = self._load_many(builtins.list(foreign))
+            self._forget_recent()
+            self._notify([(action if entry_id in current else "delete", entry_id,
+                           current.get(entry_id)) for entry_id, action in foreign.items()])
+        return seq
+
+    @translate_db_errors
+    def _load_many(self, ids: Sequence[str]) -> dict[str, Entry]:
+        with Session(self._engine) as session:
+            return {entry_id: entry_from_row(row)
+                    for entry_id, row in rows_by_id(session, ids).items()}
+
+    def followed(self, on: bool = True) -> None:
+        """Whether a FeedFollower delivers other processes' writes: while one does, kept
+        entries do not expire by age (they are dropped when the feed shows a change)."""
+        with self._recent_lock:
+            self._followed = on
+            if not on:
+                self._recent.clear()
 
     # Writes: each one a transaction, each entry it touches a revision
 
@@ -302,7 +352,8 @@ class KnowledgeBaseStore:
                     lock_writes(session.connection(), WRITE_LOCK_KEY)
                     result = work(session)
                 events = session.info.get(_EVENTS, [])
-            self._forget_recent()
+                versions = session.info.get(_VERSIONS, {})
+            self._forget_recent(versions)
         except sa_exc.IntegrityError as exc:
             raise EntryConflict(f"conflicting write: {db_reason(exc)}") from exc
         self._notify(events)
@@ -341,6 +392,7 @@ def _apply(
 def _remove(session: Session, row: EntryRow, author: str) -> None:
     session.add(RevisionRow(entry_id=row.id, version=row.version + 1, author=author,
                             action="delete", created_at=_now(), snapshot=None))
+    session.info.setdefault(_VERSIONS, {})[row.id] = row.version + 1
     session.delete(row)
     session.info.setdefault(_EVENTS, []).append(("delete", row.id, None))
 
@@ -350,6 +402,7 @@ def _record(session: Session, row: EntryRow, action: str, author: str) -> Entry:
     session.add(RevisionRow(entry_id=row.id, version=row.version, author=author, action=action,
                             created_at=row.updated_at, snapshot=snapshot_of(entry)))
     session.info.setdefault(_EVENTS, []).append((action, row.id, entry))
+    session.info.setdefault(_VERSIONS, {})[row.id] = row.version
     return entry
 
 

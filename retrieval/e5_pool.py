@@ -46,6 +46,7 @@ class OmpThreads:
 
     def __init__(self, libraries: Sequence[ctypes.CDLL]) -> None:
         self._libraries = list(libraries)
+        self._local = threading.local()
 
     @classmethod
     def of_package(cls, package_dir: str | Path) -> OmpThreads | None:
@@ -63,9 +64,15 @@ class OmpThreads:
         return cls(libraries) if libraries else None
 
     def set(self, threads: int) -> None:
-        """Threads for the OpenMP regions this calling thread starts from now on."""
+        """Threads for the OpenMP regions this calling thread starts from now on.
+
+        Only when it changes: each foreign call gives up the GIL and must win it back,
+        which under load waits behind the dialogue threads' Python."""
+        if getattr(self._local, "threads", None) == threads:
+            return
         for library in self._libraries:
             library.omp_set_num_threads(threads)
+        self._local.threads = threads
 
 
 @dataclass

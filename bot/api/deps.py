@@ -25,6 +25,7 @@ class Services:
     max_message_chars: int
     ping_database: Any  # Callable[[], None]; raises when the database is unreachable
     engine: Engine
+    feed_seq: int = 0  # the change feed's last seq before the index was brought in step
 
 
 def get_services(request: Request) -> Services:

@@ -5,6 +5,7 @@ outage happens at the socket level, stale pooled connections included."""
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy import make_url
 
 from knowledge_base.db import create_engine_for, migrate, sqlite_url
 from knowledge_base.errors import KnowledgeBaseError, StoreUnavailable
+from knowledge_base.feed import FeedFollower
 from knowledge_base.models import EntryCreate, EntryUpdate
 from knowledge_base.store import KnowledgeBaseStore
 from tests.tcp_relay import TcpRelay
@@ -103,3 +105,27 @@ def test_stale_pooled_connections_are_replaced_without_an_error(
     relay.cut()
     relay.start()  # the server "restarted" while the pool was idle
     assert store.get("faq-1").title == ENTRY.title  # pre-ping found the dead one
+
+
+@pytest.mark.postgres
+def test_the_feed_follower_waits_out_an_outage_and_resumes_where_it_was(
+    pg_url: str, relay: TcpRelay, relayed_store: KnowledgeBaseStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = relayed_store
+    heard: list[tuple[str, str]] = []
+    store.subscribe(lambda action, entry_id, entry: heard.append((action, entry_id)))
+    follower = FeedFollower(store, store.last_change_seq(), interval_s=60)  # polled by hand
+    relay.cut()
+    editor_engine = create_engine_for(pg_url)  # another process, not behind the relay
+    KnowledgeBaseStore(editor_engine).create(
+        EntryCreate(id="faq-2", title="社保卡丢了怎么办", text="先挂失再补办。"), "cli")
+    editor_engine.dispose()
+    with caplog.at_level(logging.WARNING, logger="knowledge_base.feed"):
+        follower.poll()
+        follower.poll()
+    assert caplog.text.count("change feed paused") == 1 and heard == []
+    relay.start()
+    follower.poll()
+    assert heard == [("create", "faq-2")]
+    assert store.get("faq-2").text == "先挂失再补办。"
