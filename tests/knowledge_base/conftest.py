@@ -94,6 +94,14 @@ def store(engine: Engine) -> KnowledgeBaseStore:
 
 
 @pytest.fixture
+def other(engine: Engine) -> Iterator[KnowledgeBaseStore]:
+    """A second store on its own pool, as another process (the import CLI) would have."""
+    own = create_engine_for(engine.url.render_as_string(hide_password=False))
+    yield KnowledgeBaseStore(own)
+    own.dispose()
+
+
+@pytest.fixture
 def samples() -> list[EntryCreate]:
     return sample_entries()
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine
 
-from knowledge_base.db import create_engine_for
 from knowledge_base.errors import EntryConflict
 from knowledge_base.models import Entry, EntryCreate, EntryUpdate
 from knowledge_base.store import KnowledgeBaseStore
@@ -19,14 +16,6 @@ Event = tuple[str, str, Entry | None]
 
 def faq(entry_id: str, text: str = "答案") -> EntryCreate:
     return EntryCreate(id=entry_id, title="怎么办理营业执照", text=text)
-
-
-@pytest.fixture
-def other(engine: Engine) -> Iterator[KnowledgeBaseStore]:
-    """A second store on its own pool, as another process (the import CLI) would have."""
-    own = create_engine_for(engine.url.render_as_string(hide_password=False))
-    yield KnowledgeBaseStore(own)
-    own.dispose()
 
 
 def test_changes_after_lists_every_write_in_order(store: KnowledgeBaseStore) -> None:
