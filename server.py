@@ -261,6 +261,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         finally:
             if follower is not None:
                 follower.close()
+                built.feed_seq = follower.seq  # reused services resume here, not from the start
 
     app = FastAPI(title="问政助手 API", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
