@@ -203,8 +203,8 @@ class KnowledgeBaseStore:
             return session.scalar(select(func.max(RevisionRow.id))) or 0
 
     def catch_up(self, after: int) -> int:
-        """Apply what other processes committed after `after`: kept entries they changed are
-        dropped and the listeners hear of each such entry (its current content, or None once
+        """Apply what other processes committed after `after`: the kept entries are dropped
+        (all of them, as after an own write) and the listeners hear of each changed entry (its current content, or None once
         deleted) as they hear of this store's own writes. Returns the last seq read.
 
         Our own writes come back in the feed too; their listeners were called at commit, so
