@@ -52,7 +52,7 @@ class TrainedModel:
     example_vectors: npt.NDArray[np.float32]  # unit rows, one per training example
     example_labels: npt.NDArray[np.int64]  # each example's column in `labels`
 
-    @property
+    @cached_property
     def labels(self) -> tuple[str, ...]:
         return tuple(str(label) for label in self.estimator.classes_)
 
@@ -60,10 +60,13 @@ class TrainedModel:
         return decision_logits(self.estimator, matrix)
 
     @cached_property
-    def example_columns(self) -> npt.NDArray[np.float64]:
-        """The example vectors as float64 columns, converted once (per call it cost more
-        than the vote itself)."""
-        return np.ascontiguousarray(self.example_vectors.T, dtype=np.float64)
+    def example_columns(self) -> npt.NDArray[np.float32]:
+        """The example vectors as float32 columns, laid out once (per call it cost more
+        than the vote itself). float32, not float64: the product reads the whole matrix
+        for every message (3,394 examples: 5.2 MB instead of 10.4 MB, evicting that much
+        less of the e5 weights from the shared cache), 0.54 -> 0.2 ms a message, and the
+        cosines agree to 1e-6."""
+        return np.ascontiguousarray(self.example_vectors.T, dtype=np.float32)
 
     def neighbour_vote(self, embeddings: npt.NDArray[np.float32]) -> FloatArray:
         """n x intents: the k most similar examples vote, each by exp(cosine / temperature)."""
@@ -94,14 +97,14 @@ def neighbour_vote(
     embeddings: npt.NDArray[np.float32], columns: npt.NDArray[np.float64],
     example_labels: npt.NDArray[np.int64], n_labels: int, config: ModelConfig,
 ) -> FloatArray:
-    """`columns`: the examples' unit vectors as float64 columns (dim x examples)."""
+    """`columns`: the examples' unit vectors as float32 columns (dim x examples)."""
     votes = np.zeros((len(embeddings), n_labels))
     if len(embeddings) == 0 or columns.shape[1] == 0:
         return votes
-    similarity = np.asarray(embeddings, dtype=np.float64) @ columns
+    similarity = np.asarray(embeddings, dtype=columns.dtype) @ columns
     k = max(1, min(config.neighbours, columns.shape[1]))
     nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-    top = np.take_along_axis(similarity, nearest, axis=1)
+    top = np.take_along_axis(similarity, nearest, axis=1).astype(np.float64)
     weights = np.exp((top - top.max(axis=1, keepdims=True)) / config.neighbour_temperature)
     rows = np.repeat(np.arange(len(embeddings)), k)
     np.add.at(votes, (rows, example_labels[nearest].ravel()), weights.ravel())

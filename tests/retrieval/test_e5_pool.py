@@ -83,6 +83,32 @@ def test_a_lone_call_gets_every_core_and_queued_calls_are_batched_one_core_each(
         assert np.array_equal(results[text], vector_of(text)[None, :])
 
 
+def test_only_one_worker_ever_runs_wide_calls() -> None:
+    """A second thread that has run a wide call keeps OpenMP threads of its own, and then
+    libgomp stops spinning and wide calls lose their speed-up (e5_pool's docstring)."""
+    omp = RecordingOmp()
+    calls: list[tuple[str, int]] = []
+
+    def encode(texts: list[str], is_query: bool) -> np.ndarray:
+        calls.append((threading.current_thread().name, omp.local.threads))
+        time.sleep(0.002)
+        return np.stack([vector_of(t) for t in texts])
+
+    scheduler = EmbedScheduler(encode, omp, cores=2)  # type: ignore[arg-type]
+    for n in range(30):  # one at a time: each is alone, so each is wide
+        scheduler.embed([f"问{n}"], True)
+    threads = [threading.Thread(target=scheduler.embed, args=([f"并发{n}"], True)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    scheduler.close()
+
+    assert all(threads == 2 for _, threads in calls[:30])
+    assert {name for name, threads in calls if threads > 1} == {"e5-0"}
+    assert len(calls) > 30
+
+
 def test_errors_reach_the_caller_and_the_scheduler_keeps_working() -> None:
     omp = RecordingOmp()
     encoder = GatedEncoder(omp)
