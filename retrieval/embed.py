@@ -177,19 +177,31 @@ def load_embedder(spec: str | None) -> Embedder:
     return RecentQueries(SentenceTransformerEmbedder(Path(spec).expanduser()))
 
 
+class _InFlight:
+    """A query being embedded by another caller: its vector, or the error, once done."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.vector: np.ndarray | None = None
+        self.error: BaseException | None = None
+
+
 class RecentQueries:
     """An LRU of recent query vectors in front of an embedder (passages pass through).
 
     The served path embeds each message for the intent model and again for retrieval;
-    when both see the same text, the second costs nothing. Only short calls are
-    memoised, so training batches do not flush the messages being served."""
+    when both see the same text, the second costs nothing. Citizens also ask the same
+    thing at the same moment (a news item, a deadline): a text already being embedded is
+    waited for, not embedded again. Only short calls are memoised, so training batches do
+    not flush the messages being served."""
 
     def __init__(self, inner: Embedder, size: int = 4096, batch_limit: int = 4) -> None:
         self.inner, self.model_id, self.dim = inner, inner.model_id, inner.dim
         self._size, self._batch_limit = size, batch_limit
         self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._in_flight: dict[str, _InFlight] = {}
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
+        self.hits = self.misses = self.joined = 0
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) > self._batch_limit:
@@ -199,17 +211,46 @@ class RecentQueries:
             for text, vector in zip(texts, found, strict=True):
                 if vector is not None:
                     self._memo.move_to_end(text)
-        missing = [t for t, v in zip(texts, found, strict=True) if v is None]
-        fresh = dict(zip(missing, self.inner.embed_queries(missing), strict=True)) if missing else {}
-        with self._lock:
+            missing = list(dict.fromkeys(t for t, v in zip(texts, found, strict=True) if v is None))
+            others = {t: self._in_flight[t] for t in missing if t in self._in_flight}
+            mine = [t for t in missing if t not in others]
+            for text in mine:
+                self._in_flight[text] = _InFlight()
             self.hits += len(texts) - len(missing)
-            self.misses += len(missing)
-            for text, vector in fresh.items():
-                self._memo[text] = vector
-                if len(self._memo) > self._size:
-                    self._memo.popitem(last=False)
+            self.misses += len(mine)
+            self.joined += len(others)
+        fresh = self._embed_mine(mine)
+        for text, flight in others.items():
+            flight.done.wait()
+            if flight.error is not None:
+                raise flight.error
+            assert flight.vector is not None
+            fresh[text] = flight.vector
         rows = [v if v is not None else fresh[t] for t, v in zip(texts, found, strict=True)]
         return np.stack(rows) if rows else np.empty((0, self.dim), np.float32)
+
+    def _embed_mine(self, mine: list[str]) -> dict[str, np.ndarray]:
+        """Embeds the texts this caller registered, and hands them to whoever waits."""
+        if not mine:
+            return {}
+        fresh: dict[str, np.ndarray] = {}
+        error: BaseException | None = None
+        try:
+            fresh = dict(zip(mine, self.inner.embed_queries(mine), strict=True))
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            with self._lock:
+                for text in mine:
+                    flight = self._in_flight.pop(text)
+                    flight.vector, flight.error = fresh.get(text), error
+                    if text in fresh:
+                        self._memo[text] = fresh[text]
+                        if len(self._memo) > self._size:
+                            self._memo.popitem(last=False)
+                    flight.done.set()
+        return fresh
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self.inner.embed_passages(texts)

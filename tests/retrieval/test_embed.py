@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -78,3 +79,71 @@ def test_recent_queries_embed_a_repeated_message_once(e5: E5Embedder) -> None:
     assert memo.misses == 4
     assert memo.embed_passages(["公积金提取"]).shape == (1, e5.dim)
     assert memo.embed_queries([]).shape == (0, e5.dim)
+
+
+class GatedQueries:
+    """An embedder whose calls wait until released, and that counts what it embeds."""
+
+    model_id, dim = "gated", 2
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.fail = False
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        self.entered.set()
+        assert self.release.wait(10)
+        if self.fail:
+            raise RuntimeError("model failed")
+        return np.array([[len(t), 1.0] for t in texts], np.float32)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self.embed_queries(texts)
+
+
+def _ask_while_the_first_embeds(memo: RecentQueries, inner: GatedQueries, text: str) -> list[object]:
+    """The first caller starts embedding `text`; a second asks for it meanwhile."""
+    results: list[object] = []
+
+    def ask() -> None:
+        try:
+            results.append(memo.embed_queries([text]))
+        except RuntimeError as exc:
+            results.append(exc)
+
+    first = threading.Thread(target=ask)
+    first.start()
+    assert inner.entered.wait(10)
+    second = threading.Thread(target=ask)
+    second.start()
+    deadline = time.monotonic() + 10
+    while memo.joined == 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    inner.release.set()
+    first.join(10)
+    second.join(10)
+    return results
+
+
+def test_a_question_asked_while_it_is_being_embedded_waits_for_that_vector() -> None:
+    inner = GatedQueries()
+    memo = RecentQueries(inner)  # type: ignore[arg-type]
+    results = _ask_while_the_first_embeds(memo, inner, "社保卡丢了")
+    assert inner.calls == [["社保卡丢了"]]  # embedded once for both
+    assert len(results) == 2 and all(isinstance(r, np.ndarray) for r in results)
+    assert np.array_equal(results[0], results[1])  # type: ignore[arg-type]
+    assert (memo.misses, memo.joined) == (1, 1)
+
+
+def test_a_failed_embedding_reaches_every_waiter_and_is_not_kept() -> None:
+    inner = GatedQueries()
+    inner.fail = True
+    memo = RecentQueries(inner)  # type: ignore[arg-type]
+    results = _ask_while_the_first_embeds(memo, inner, "公积金")
+    assert [str(r) for r in results] == ["model failed", "model failed"]
+    inner.fail = False
+    assert memo.embed_queries(["公积金"]).shape == (1, 2)  # tried again, not a stale failure
+    assert inner.calls == [["公积金"], ["公积金"]]
