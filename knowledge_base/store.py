@@ -211,20 +211,20 @@ class KnowledgeBaseStore:
 
     def catch_up(self, after: int) -> int:
         """Apply what other processes committed after `after`: the kept entries are dropped
-        (all of them, as after an own write) and the listeners hear of each changed entry (its current content, or None once
-        deleted) as they hear of this store's own writes. Returns the last seq read.
+        (all of them, as after an own write) and the listeners hear of each changed entry
+        (its current content, or None once deleted) as they hear of this store's own writes.
+        Returns the last seq read.
 
         Our own writes come back in the feed too; their listeners were called at commit, so
         a change at or below the version this store last wrote for that entry is skipped."""
         seq, foreign = after, dict[str, str]()
         while True:
             changes = self.changes_after(seq)
-            for change in changes:
-                seq = change.seq
-                with self._recent_lock:
-                    echo = self._written.get(change.entry_id, 0) >= change.version
-                if not echo:
-                    foreign[change.entry_id] = change.action
+            with self._recent_lock:
+                for change in changes:
+                    if self._written.get(change.entry_id, 0) < change.version:  # not our echo
+                        foreign[change.entry_id] = change.action
+            seq = changes[-1].seq if changes else seq
             if len(changes) < MAX_PAGE:
                 break
         if foreign:
