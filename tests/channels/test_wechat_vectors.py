@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,11 @@ from bot.channels.wechat_inbound import parse_xml
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 VECTORS_PATH = SHARED / "reference" / "wechat_test_vectors.json"
+if not VECTORS_PATH.exists():  # a checkout without ../shared beside it
+    if os.environ.get("CI"):
+        pytest.fail(f"{VECTORS_PATH} is missing (CI is set, so this is a failure, not a skip)",
+                    pytrace=False)
+    pytest.skip(f"the official WeChat vectors are not at {VECTORS_PATH}", allow_module_level=True)
 VECTORS = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))["vectors"]
 
 
