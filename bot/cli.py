@@ -60,8 +60,8 @@ def cmd_kb(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from server import build_index, open_database
     from knowledge_base.store import KnowledgeBaseStore
+    from server import build_index, open_database
 
     store = KnowledgeBaseStore(open_database(settings))
     index = build_index(settings, store, rebuild=True, progress=True)
@@ -237,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="one part of the benchmark")
     bench.add_argument("--base", choices=("both", "dev-2k", "synthetic-20k"), default="both",
                        help="which knowledge base the retrieval part serves")
+    bench.add_argument("--repeat", type=int, default=None, metavar="N",
+                       help="rounds of the served figures per base, each on a fresh server;"
+                            " the medians are reported (default 3; --quick: 1)")
     return parser
 
 
