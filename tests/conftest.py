@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 PG_ADMIN_URL = os.environ.get("BOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -40,6 +40,19 @@ def pg_database() -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated database on each backend: SQLite in tmp_path, then this session's PostgreSQL
+    (shared by the tests that use it: rows of other tests may be there)."""
+    from knowledge_base.db import create_engine_for, migrate, sqlite_url
+
+    url = sqlite_url(tmp_path) if request.param == "sqlite" else request.getfixturevalue("pg_database")
+    engine = create_engine_for(url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

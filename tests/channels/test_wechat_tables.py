@@ -1,30 +1,14 @@
-"""The channel's stores on both databases: SQLite in tmp_path and PostgreSQL."""
+"""The channel's stores on both databases (the `engine` fixture of tests/conftest.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 
 from bot.channels.follower import FollowerStore
 from bot.channels.inbox import InboxStore
 from bot.channels.outbox import OutboxStore
-from knowledge_base.db import create_engine_for, migrate, sqlite_url
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = sqlite_url(tmp_path)
-    else:
-        url = request.getfixturevalue("pg_database")
-    engine = create_engine_for(url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_inbox_counts_attempts_and_keeps_the_answer(engine: Engine) -> None:
