@@ -79,9 +79,30 @@ def test_a_lone_call_gets_every_core_and_queued_calls_are_batched_one_core_each(
     assert all(threads == 1 for _, threads in later), encoder.batches  # concurrent: one core per call
     assert sorted(t for batch, _ in later for t in batch) == sorted(texts)
     assert len(later) == 2  # a fair share of the queue for each of the two workers
+
     for text in ["一", *texts]:
         assert np.array_equal(results[text], vector_of(text)[None, :])
 
+
+def test_queued_queries_are_taken_at_most_max_query_batch_at_a_time() -> None:
+    omp = RecordingOmp()
+    encoder = GatedEncoder(omp, later_s=0.05)
+    scheduler = EmbedScheduler(encoder, omp, cores=2, max_batch=16, max_query_batch=3)  # type: ignore[arg-type]
+    first = threading.Thread(target=scheduler.embed, args=(["一"], True))
+    first.start()
+    assert encoder.started.wait(10)
+    texts = [f"问题{n}" for n in range(14)]
+    waiting = [threading.Thread(target=scheduler.embed, args=([t], True)) for t in texts]
+    for thread in waiting:
+        thread.start()
+    time.sleep(0.2)
+    encoder.release.set()
+    for thread in [first, *waiting]:
+        thread.join(10)
+    scheduler.close()
+    later = [batch for batch, _ in encoder.batches[1:]]
+    assert sorted(t for batch in later for t in batch) == sorted(texts)
+    assert max(len(batch) for batch in later) == 3, later  # batched, but never more than 3
 
 def test_only_one_worker_ever_runs_wide_calls() -> None:
     """A second thread that has run a wide call keeps OpenMP threads of its own, and then
@@ -126,11 +147,13 @@ def test_long_lists_are_split_into_batches_and_repeats_embedded_once() -> None:
     omp = RecordingOmp()
     encoder = GatedEncoder(omp)
     encoder.release.set()
-    scheduler = EmbedScheduler(encoder, omp, cores=2, max_batch=4)  # type: ignore[arg-type]
+    scheduler = EmbedScheduler(encoder, omp, cores=2, max_batch=4, max_query_batch=2)  # type: ignore[arg-type]
     texts = ["甲", "乙", "甲", "丙", "丁", "戊", "己"]
     parts = scheduler.embed(texts, False)
+    queries = scheduler.embed(texts[:5], True)
     scheduler.close()
     assert [len(p) for p in parts] == [4, 3]
+    assert [len(p) for p in queries] == [2, 2, 1]  # queries: smaller batches (e5_pool.QUERY_BATCH)
     assert np.array_equal(np.concatenate(parts), np.stack([vector_of(t) for t in texts]))
     assert all(len(batch) == len(set(batch)) for batch, _ in encoder.batches)
     assert ["甲", "乙", "丙"] in [batch for batch, _ in encoder.batches]
