@@ -20,7 +20,7 @@ def postgres_available() -> bool:
             connection.execute(text("SELECT 1"))
         engine.dispose()
         return True
-    except Exception:
+    except Exception:  # noqa: BLE001 - whatever the failure, it is not reachable
         return False
 
 
