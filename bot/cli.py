@@ -265,11 +265,19 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+QUIET_LOGGERS = ("faiss.loader", "alembic.runtime.plugins")
+
+
 def configure_logging(args: argparse.Namespace) -> None:
     """A server's log says what it does; a one-off command prints its result and only
     warnings, not screens of migration and library INFO lines."""
     level = logging.INFO if args.command == "serve" or args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        # FAISS logs each CPU-specific build it looks for and does not ship (its wheel
+        # dispatches at run time) as "ModuleNotFoundError": noise that reads like a fault.
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -33,7 +33,7 @@ def cli_env(tmp_path: Path, data_dir: Path, services) -> dict[str, str]:
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True,
+        [sys.executable, "-m", "bot", *args], check=False, cwd=ROOT, env=env, capture_output=True,
         text=True, timeout=300,
     )
 
@@ -72,3 +72,20 @@ def test_broken_import_file_is_a_clear_error(cli_env, tmp_path):
     result = run(cli_env, "kb", "import", str(bad))
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
+
+
+def test_serve_logs_without_faiss_loader_noise_unless_verbose():
+    import logging
+
+    from bot.cli import build_parser, configure_logging
+
+    loader = logging.getLogger("faiss.loader")
+    before = loader.level
+    try:
+        loader.setLevel(logging.NOTSET)
+        configure_logging(build_parser().parse_args(["-v", "serve"]))
+        assert loader.level == logging.NOTSET  # verbose: everything FAISS says
+        configure_logging(build_parser().parse_args(["serve"]))
+        assert loader.level == logging.WARNING  # not its "Could not load ... AVX512" lines
+    finally:
+        loader.setLevel(before)
