@@ -171,7 +171,7 @@ def _list(name: str, value: Any) -> list[str]:
     if isinstance(value, list | tuple):
         return [_text(item) for item in value if item is not None]
     if isinstance(value, dict):
-        raise ValueError(f"{name}: expected a list, got an object")
+        raise ValueError(f"{name}: expected a list, got an object")  # noqa: TRY004 - a row error
     return _SEPARATORS[name].split(_text(value))
 
 
@@ -182,7 +182,7 @@ def _nested(name: str, value: Any) -> dict[str, Any]:
         except json.JSONDecodeError as exc:
             raise ValueError(f"{name}: invalid JSON: {exc.msg} (column {exc.colno})") from None
     if not isinstance(value, dict):
-        raise ValueError(f"{name}: expected an object with the {name} fields")
+        raise ValueError(f"{name}: expected an object with the {name} fields")  # noqa: TRY004 - a row error
     return value
 
 
@@ -191,7 +191,7 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list | dict):
-        raise ValueError(f"expected text, got a {'list' if isinstance(value, list) else 'mapping'}")
+        raise ValueError(f"expected text, got a {'list' if isinstance(value, list) else 'mapping'}")  # noqa: TRY004 - a row error
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return value if isinstance(value, str) else str(value)
@@ -261,11 +261,11 @@ def _read_csv(path: Path) -> Iterator[tuple[int, Raw]]:
 def _read_xlsx(path: Path) -> Iterator[tuple[int, Raw]]:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises a dozen types on a damaged or foreign file
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises a dozen types on a damaged or foreign file
         raise ImportFailed(f"{path.name}: not a readable .xlsx workbook ({exc})") from None
     try:
         rows = list(enumerate(workbook.worksheets[0].iter_rows(values_only=True), 1))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - as above, while reading the rows
         raise ImportFailed(f"{path.name}: damaged .xlsx workbook ({exc})") from None
     finally:
         workbook.close()

@@ -115,9 +115,7 @@ class PolicyDetails(_Model):
         """True when this policy may be presented as in force on `today`."""
         if self.validity is not PolicyValidity.IN_FORCE:
             return False
-        if self.expires_on is not None and self.expires_on < today:
-            return False
-        return True
+        return self.expires_on is None or self.expires_on >= today
 
 
 class EntryBase(_Model):

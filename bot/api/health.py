@@ -23,6 +23,6 @@ async def readyz(request: Request) -> Any:
         return JSONResponse({"status": "starting"}, status_code=503)
     try:
         await run_in_threadpool(services.ping_database)
-    except Exception:  # any driver error means "not ready"; details go to the log
+    except Exception:  # noqa: BLE001 - any driver error means "not ready"; details go to the log
         return JSONResponse({"status": "database_unavailable"}, status_code=503)
     return {"status": "ready", "entries": len(services.index)}

@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from bot.messages import clean_text
 from bot.api.deps import ServicesDep
+from bot.messages import clean_text
 
 router = APIRouter(prefix="/api", tags=["search"])
 

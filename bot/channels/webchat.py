@@ -133,7 +133,7 @@ class WebchatService:
         try:
             await subscriber.send(frame)
             return True
-        except Exception:  # a socket that went away: forget it, the citizen will resume
+        except Exception:  # noqa: BLE001 - a socket that went away: forget it, the citizen resumes
             self.detach(subscriber)
             return False
 

@@ -139,9 +139,9 @@ def report(result: dict[str, Any]) -> str:
     held = result["held"]
     lines += [
         f"largest N with p99 < 300 ms: {result['largest_n_p99_under_300ms']}",
-        f"{held['idle']} idle connections held ({held['idle_still_open']} still open at the end) "
-        f"+ {held['active']} active asking every 2-8 s: {held['messages']} answers, p50 "
-        f"{held['p50_ms']:.0f} ms, p99 {held['p99_ms']:.0f} ms, errors {held['errors']}; "
-        f"server memory per idle connection {held['rss_per_connection_kb']:.0f} KB",
+        (f"{held['idle']} idle connections held ({held['idle_still_open']} still open at the end) "
+         f"+ {held['active']} active asking every 2-8 s: {held['messages']} answers, p50 "
+         f"{held['p50_ms']:.0f} ms, p99 {held['p99_ms']:.0f} ms, errors {held['errors']}; "
+         f"server memory per idle connection {held['rss_per_connection_kb']:.0f} KB"),
     ]
     return "\n".join(lines)

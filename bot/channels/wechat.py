@@ -43,7 +43,6 @@ from bot.channels.wechat_answer import (
     is_interaction,
 )
 from bot.channels.wechat_api import WechatApiClient
-from bot.messages import clean_text
 from bot.channels.wechat_config import WechatConfig
 from bot.channels.wechat_crypto import MessageCrypto
 from bot.channels.wechat_inbound import WechatInbound, envelope_field, parse_inbound, parse_xml
@@ -52,6 +51,7 @@ from bot.channels.wechat_render import pack, passive_reply
 from bot.channels.wechat_reply import ReplyScheduler, Timing
 from bot.channels.wechat_sender import DeliveryRecorder, StaffTookOver, WechatSender
 from bot.conversations import ConversationStore
+from bot.messages import clean_text
 
 __all__ = ["WechatChannel", "WechatConfig", "create_wechat_router", "mount_wechat"]
 

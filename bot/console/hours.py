@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+CHINA = ZoneInfo("Asia/Shanghai")  # ZoneInfo instances are immutable and cached per key
+
 DAY_NAMES = "一二三四五六日"
 
 
@@ -29,7 +31,7 @@ class ServiceHours:
     weekdays: frozenset[int] = frozenset({1, 2, 3, 4, 5})
     holidays: frozenset[dt.date] = frozenset()
     workdays: frozenset[dt.date] = frozenset()
-    zone: ZoneInfo = ZoneInfo("Asia/Shanghai")
+    zone: ZoneInfo = CHINA
 
     @classmethod
     def build(cls, opens: str, closes: str, weekdays: Iterable[int], holidays: Iterable[dt.date],

@@ -47,7 +47,7 @@ class StaffHub:
             try:
                 async with socket.lock:
                     await socket.send(event)
-            except Exception:  # a console that went away reconnects and refetches
+            except Exception:  # noqa: BLE001 - a console that went away reconnects and refetches
                 self.remove(socket)
 
     def publish_threadsafe(self, event: dict[str, Any]) -> None:

@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 from bot.console.accounts import StaffUser, aware
 from bot.console.db import StoreBase, audit
 from bot.tables import (
-    AuditRow, CannedReplyRow, ConversationRow, HandoffRow, RatingRow, StaffNoteRow, TicketRow,
+    AuditRow,
+    CannedReplyRow,
+    ConversationRow,
+    HandoffRow,
+    RatingRow,
+    StaffNoteRow,
+    TicketRow,
 )
 
 

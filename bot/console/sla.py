@@ -20,9 +20,10 @@ async def sweep(desk: HandoffDesk) -> list[tuple[int, str]]:
     """One pass; what it did, as (handoff id, action)."""
     done: list[tuple[int, str]] = []
     for handoff in await asyncio.to_thread(desk.handoffs.with_status, "pending"):
-        if desk.clock() - handoff.created_at > desk.sla.queue_expire:
-            if await _end(desk, handoff, "expired", "unclaimed", "pending", "bot", texts.EXPIRED):
-                done.append((handoff.id, "expired"))
+        if desk.clock() - handoff.created_at > desk.sla.queue_expire and await _end(
+            desk, handoff, "expired", "unclaimed", "pending", "bot", texts.EXPIRED
+        ):
+            done.append((handoff.id, "expired"))
     for handoff in await asyncio.to_thread(desk.handoffs.with_status, "assigned"):
         action = await _assigned(desk, handoff)
         if action is not None:

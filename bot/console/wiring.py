@@ -53,11 +53,13 @@ class Console:
             except Exception:  # presence is advisory: a failed push must not end a console
                 log.exception("presence listener failed")
 
+DEFAULT_SLA = SlaPolicy()  # frozen: one shared default is safe
+
 
 def build_console(
     engine: Engine, bot: Bot, conversations: ConversationStore, kb: KnowledgeBaseStore,
     searcher: Searcher, senders: Mapping[str, OutboundSender], hours: ServiceHours,
-    sla: SlaPolicy = SlaPolicy(), session_ttl: dt.timedelta = dt.timedelta(hours=8),
+    sla: SlaPolicy = DEFAULT_SLA, session_ttl: dt.timedelta = dt.timedelta(hours=8),
     clock: Clock = utc_now, login_limit: int = 20,
 ) -> Console:
     hub = StaffHub()

@@ -13,8 +13,8 @@ from fastapi import FastAPI
 
 from bot.api.deps import Services
 from server import build_services, create_app
-from tests.prebuilt import copy_prebuilt
 from settings import Settings
+from tests.prebuilt import copy_prebuilt
 
 API_TOKEN = "test-token-not-a-secret"
 

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
-
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
 
 from bot.channels.webchat_identity import TokenSigner
 from server import build_services, create_app

@@ -169,10 +169,9 @@ def test_emoji_and_markup_are_stored_as_text_and_answered(web: TestClient) -> No
 def test_refused_connections_close_with_the_code_the_widget_acts_on(
     web: TestClient, site: str, headers: dict[str, str], hello_fields: Frame, code: int
 ) -> None:
-    with connect(web, site, headers) as ws:
-        with pytest.raises(WebSocketDisconnect) as closed:
-            ws.send_json({"type": "hello", "last_seq": 0, **hello_fields})
-            ws.receive_json()
+    with connect(web, site, headers) as ws, pytest.raises(WebSocketDisconnect) as closed:
+        ws.send_json({"type": "hello", "last_seq": 0, **hello_fields})
+        ws.receive_json()
     assert closed.value.code == code
 
 
@@ -180,10 +179,9 @@ def test_a_token_from_another_site_is_refused(web: TestClient) -> None:
     with connect(web) as ws:
         token = hello(ws)["token"]
     portal = {"origin": "https://www.linjiang.example.gov.cn"}
-    with connect(web, "portal", portal) as ws:
-        with pytest.raises(WebSocketDisconnect) as closed:
-            ws.send_json({"type": "hello", "site": "portal", "token": token, "last_seq": 0})
-            ws.receive_json()
+    with connect(web, "portal", portal) as ws, pytest.raises(WebSocketDisconnect) as closed:
+        ws.send_json({"type": "hello", "site": "portal", "token": token, "last_seq": 0})
+        ws.receive_json()
     assert closed.value.code == 4401
 
 

@@ -29,9 +29,9 @@ from bot.conversations import ConversationStore
 from bot.dialogue import Outcome
 from bot.messages import InboundMessage
 from knowledge_base.store import KnowledgeBaseStore
-from tests.prebuilt import copy_prebuilt
 from tests.channels.wechat_fake import FakeWechat, FakeWechatServer
 from tests.channels.wechat_peer import AES_KEY, APPID, OLD_AES_KEY, SECRET, TOKEN, WechatPeer
+from tests.prebuilt import copy_prebuilt
 
 
 @dataclass

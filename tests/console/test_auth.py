@@ -127,9 +127,10 @@ def socket_refused(web: TestClient, headers: dict[str, str], csrf: str) -> bool:
 def test_a_foreign_origin_cannot_open_the_staff_socket(web: TestClient, staff_member: Any) -> None:
     staff = staff_member()
     headers = staff.headers(csrf=False) | {"origin": "https://evil.example"}
-    with web.websocket_connect("/ws/staff", headers=headers) as ws:
-        with pytest.raises(WebSocketDisconnect) as refused:
-            ws.receive_json()
+    with web.websocket_connect("/ws/staff", headers=headers) as ws, pytest.raises(
+        WebSocketDisconnect
+    ) as refused:
+        ws.receive_json()
     assert refused.value.code == 4403
 
 

@@ -58,7 +58,7 @@ def test_overdue_idle_silent_and_unclaimed(web: TestClient, staff_member: Any,
 def test_service_hours_holidays_and_workdays() -> None:
     hours = ServiceHours.build("09:00", "17:00", [1, 2, 3, 4, 5], [dt.date(2026, 10, 1)],
                                [dt.date(2026, 10, 10)], "Asia/Shanghai")
-    at = lambda day, hour: dt.datetime(2026, 10, day, hour, tzinfo=dt.UTC) - dt.timedelta(hours=8)  # noqa: E731
+    at = lambda day, hour: dt.datetime(2026, 10, day, hour, tzinfo=dt.UTC) - dt.timedelta(hours=8)
     assert hours.is_open(at(9, 10))  # Friday 10:00 local
     assert not hours.is_open(at(9, 17)) and not hours.is_open(at(9, 8))
     assert not hours.is_open(at(1, 10))  # 国庆 holiday on a Thursday

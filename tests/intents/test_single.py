@@ -10,8 +10,8 @@ import numpy as np
 from intents.model import NativeIntentClassifier, load_or_train
 from intents.nlu import load_nlu
 from intents.single import single_text_logits
-from tests.intents.conftest import NLU_PATH
 from knowledge_base.text import normalize_text
+from tests.intents.conftest import NLU_PATH
 
 ODD_TEXTS = ["", "a", "？？？", "😀😀", "ＡＢＣ全角", "你好", "身份证丢了怎么补办啊急急急",
              "我是一名退休职工，" * 30 + "请问养老金什么时候调整", "zzzz 未见过的字龘靐"]
