@@ -351,12 +351,12 @@ def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     def med(get: Any) -> float:
         return statistics.median(get(r) for r in rounds)
 
-    def run(part: str) -> dict[str, float]:
+    def part_medians(part: str) -> dict[str, float]:
         figures = {key: med(lambda r, k=key: r[part][k]) for key in rounds[0][part]}
         figures["errors"] = sum(r[part]["errors"] for r in rounds)  # every round's, not a median
         return figures
 
-    out: dict[str, Any] = {part: run(part) for part in ("single", "cold_20", "mix_20")}
+    out: dict[str, Any] = {part: part_medians(part) for part in ("single", "cold_20", "mix_20")}
     for key in ("bare_e5_ms", "e5_alone_per_s", "e5_one_core_ms",
                 "cold_bound_per_s", "literal_bound_per_s"):
         out[key] = med(lambda r, k=key: r[k])

@@ -53,6 +53,7 @@ class Console:
             except Exception:  # presence is advisory: a failed push must not end a console
                 log.exception("presence listener failed")
 
+
 DEFAULT_SLA = SlaPolicy()  # frozen: one shared default is safe
 
 

@@ -1,18 +1,18 @@
 """Knowledge-base fixtures: one store contract, run on SQLite in tmp_path and on PostgreSQL.
 
-PostgreSQL gets a database of its own per test session (kb_test_<random>), dropped at the end;
-tests marked `postgres` fail when it is unreachable and CI is set, and are skipped otherwise.
+PostgreSQL is the test session's database (`pg_database` in tests/conftest.py), dropped at the
+end; tests marked `postgres` fail when it is unreachable and CI is set, and are skipped otherwise.
+Each test starts with no entries (other packages' tables there are left alone).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine, text
 
 from knowledge_base.db import create_engine_for, migrate, sqlite_url
 from knowledge_base.models import (
@@ -27,42 +27,14 @@ from knowledge_base.models import (
 )
 from knowledge_base.store import KnowledgeBaseStore
 
-PG_ADMIN_URL = os.environ.get(
-    "BOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-def _require_postgres() -> None:
-    engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - whatever the failure, it is not reachable
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
-        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
-    finally:
-        engine.dispose()
-
 
 @pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """URL of a fresh, migrated database that lives as long as the test session."""
-    _require_postgres()
-    name = f"kb_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        engine = create_engine_for(url)
-        migrate(engine)
-        engine.dispose()
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def pg_url(pg_database: str) -> str:
+    """This test session's PostgreSQL database (tests/conftest.py), migrated."""
+    engine = create_engine_for(pg_database)
+    migrate(engine)
+    engine.dispose()
+    return pg_database
 
 
 @pytest.fixture
