@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bot import redact
 from bot.api import chat, health, kb, search
 from bot.api.deps import Services
 from bot.channels import webchat_routes, webchat_static
@@ -263,6 +264,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        redact.install()  # after uvicorn configured its loggers: no tokens in the access log
         app.state.services = built = services or build_services(settings)
         if services is None:
             settle_heap()

@@ -13,12 +13,12 @@ import uvicorn
 
 
 @contextmanager
-def serve_in_thread(app: Any) -> Iterator[str]:
+def serve_in_thread(app: Any, log_level: str = "warning") -> Iterator[str]:
     """Yields the base URL while uvicorn serves `app`; stops it afterwards."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level,
                             ws_max_size=65_536)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -276,7 +276,7 @@ def test_hostile_server_data_is_rendered_as_text(widget: Widget, page: Page) -> 
     expect(page.locator(".wz-typing")).to_contain_text("工作人员正在输入")
 
 
-def test_sse_transport_answers_a_question(widget: Widget, page: Page) -> None:
+def test_sse_transport_answers_a_question(widget: Widget, page: Page, live_server: Server) -> None:
     sockets: list[str] = []
     page.on("websocket", lambda ws: sockets.append(ws.url))
     embed(page, widget.base_url, 'data-site="demo" data-transport="sse"')
@@ -289,6 +289,11 @@ def test_sse_transport_answers_a_question(widget: Widget, page: Page) -> None:
     expect(answer.locator(".wz-thanks")).to_be_visible()
     assert sockets == []
     widget.shot("sse-transport")
+    # the stream's URL carries the citizen's token; the server's access log must not
+    token = page.evaluate("localStorage.getItem('wenzheng:demo:token') || ''")
+    streams = [line for line in live_server.log_tail(400).splitlines() if "/api/webchat/events" in line]
+    assert streams and all("token=***" in line for line in streams if "token=" in line), streams
+    assert token and token not in live_server.log_tail(400)
 
 
 @pytest.mark.network_errors
