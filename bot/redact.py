@@ -17,7 +17,7 @@ from typing import Any
 # Query parameters whose values are credentials (token, user_hash, access_token) or
 # identify a person (user: the host site's user id; openid: WeChat's per-account id).
 SECRET_PARAMS = ("token", "user", "user_hash", "openid", "access_token")
-_SECRET = re.compile(r"([?&](?:%s)=)[^&#\s\"']*" % "|".join(SECRET_PARAMS))
+_SECRET = re.compile(r"([?&](?:" + "|".join(SECRET_PARAMS) + r")=)[^&#\s\"']*")
 MASK = "***"
 # uvicorn's request-line loggers: HTTP requests, and WebSocket handshakes ("uvicorn.error")
 LOGGERS = ("uvicorn.access", "uvicorn.error")
