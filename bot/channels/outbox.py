@@ -202,7 +202,8 @@ class Outbox:
         reason = await asyncio.to_thread(self._withdrawn, message)
         if reason is None:
             return False
-        log.info("wechat message %s to %s withdrawn: %s", message.id, message.openid, reason)
+        # the row id finds the citizen in the outbox table; logs carry no openid (bot/redact.py)
+        log.info("wechat message %s withdrawn: %s", message.id, reason)
         await asyncio.to_thread(self.store.mark, message.id, "withdrawn", reason)
         return True
 
@@ -264,7 +265,7 @@ class Outbox:
         await self._report(message, reason)
 
     async def _report(self, message: OutboxMessage, reason: str) -> None:
-        log.warning("wechat message %s to %s not delivered: %s", message.id, message.openid, reason)
+        log.warning("wechat message %s not delivered: %s", message.id, reason)
         if self._on_undelivered is not None:
             try:
                 await asyncio.to_thread(self._on_undelivered, message, reason)

@@ -7,6 +7,7 @@ marked undeliverable, with the reason in the console."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -151,8 +152,10 @@ def outbox_rows(client: TestClient, conversation_id: int, settled: Any,
 
 
 def test_a_bot_answer_waiting_in_the_outbox_is_withdrawn_once_staff_claim(
-    wechat_web: TestClient, console_services: Services, fake_wechat: FakeWechat
+    wechat_web: TestClient, console_services: Services, fake_wechat: FakeWechat,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="wenzheng.wechat")
     wu = staff_on(wechat_web, console_services, "吴倩")
     desk = open_staff_socket(wu)
     try:
@@ -180,3 +183,6 @@ def test_a_bot_answer_waiting_in_the_outbox_is_withdrawn_once_staff_claim(
                                                           ("staff", "sent")]
     assert "工作人员已接入" in rows[0]["reason"]
     assert fake_wechat.texts_to(citizen.openid) == ["您好，我是吴倩。"]
+    # the outbox logs the row, never the citizen's openid
+    assert f"wechat message {rows[0]['id']} withdrawn" in caplog.text
+    assert citizen.openid not in caplog.text
