@@ -87,22 +87,27 @@ def validity_warning(entry: Entry, today: dt.date, replacement: Entry | None) ->
     return warning
 
 
-def compose_guide(entry: Entry) -> Reply:
+def compose_guide(entry: Entry, asked: str | None = None) -> Reply:
+    """The guide's answer; `asked`, a detail the question named ("要多久"), comes first."""
     guide = entry.guide or GuideDetails()
     fields = guide_fields(guide)
+    lead = asked if asked in fields and asked not in PRIMARY_GUIDE_FIELDS else None
+    shown = (lead, *PRIMARY_GUIDE_FIELDS) if lead else PRIMARY_GUIDE_FIELDS
     lines = [f"【{entry.title}】"]
+    if lead:
+        lines.append(f"{fields[lead][0]}：{fields[lead][1]}")
     if entry.text:
         lines.append(entry.text)
     lines += [f"{fields[k][0]}：\n{fields[k][1]}" for k in PRIMARY_GUIDE_FIELDS if k in fields]
-    rest = [fields[k][0] for k in fields if k not in PRIMARY_GUIDE_FIELDS]
+    rest = [fields[k][0] for k in fields if k not in shown]
     if rest:
         lines.append("您还可以问我：" + "、".join(rest) + "。")
+    order = sorted(fields, key=lambda key: key != lead)  # the asked detail first, else as listed
     card = Card(
         title=entry.title,
         entry_id=entry.id,
         fields=tuple(
-            CardField(label, text, primary=key in PRIMARY_GUIDE_FIELDS)
-            for key, (label, text) in fields.items()
+            CardField(fields[key][0], fields[key][1], primary=key in shown) for key in order
         ),
     )
     links = (Link("在线办理", guide.online_url),) if guide.online_url else ()
@@ -143,9 +148,11 @@ def compose_faq(entry: Entry) -> Reply:
     return Reply(f"【{entry.title}】\n{text}", citations=(citation_for(entry),))
 
 
-def compose_entry(entry: Entry, today: dt.date, replacement: Entry | None = None) -> Reply:
+def compose_entry(
+    entry: Entry, today: dt.date, replacement: Entry | None = None, asked: str | None = None
+) -> Reply:
     if entry.kind is EntryKind.GUIDE:
-        return compose_guide(entry)
+        return compose_guide(entry, asked)
     if entry.kind is EntryKind.POLICY:
         return compose_policy(entry, today, replacement)
     return compose_faq(entry)

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from bot import texts
 from bot.answers import compose_entry, compose_field
 from bot.conversations import Conversation, ConversationStore, TurnRecord
-from bot.followup import detect_field, parse_choice
+from bot.followup import asked_field, detect_field, parse_choice
 from bot.handoff import HandoffService
 from bot.messages import Choice, InboundMessage, Reply, reply_from_dict
 from bot.router import Route, Router
@@ -150,12 +150,16 @@ class Bot:
         pending = conversation.slots.get("pending")
         if pending and pending.get("type") == "ticket":
             return _Turn([self._tickets.advance(conversation, text)], intent="complaint_suggestion")
+        choices = pending if pending and pending.get("type") == "choices" else {}
+        asked = choices.get("asked")  # the detail the question that led to the choices asked
         if text.startswith("/entry "):
-            return self._answer_entry(conversation, text.removeprefix("/entry ").strip())
-        if pending and pending.get("type") == "choices":
-            picked = parse_choice(text, [c["title"] for c in pending["options"]])
+            entry_id = text.removeprefix("/entry ").strip()
+            offered = any(o["id"] == entry_id for o in choices.get("options", ()))
+            return self._answer_entry(conversation, entry_id, asked if offered else None)
+        if choices:
+            picked = parse_choice(text, [c["title"] for c in choices["options"]])
             if picked is not None:
-                return self._answer_entry(conversation, pending["options"][picked]["id"])
+                return self._answer_entry(conversation, choices["options"][picked]["id"], asked)
         if self._not_helpful_in_a_row(conversation):
             return self._hand_over(conversation, "not_helpful", texts.HANDOFF_NOT_HELPFUL)
         follow = self._follow_up(conversation, text)
@@ -202,12 +206,13 @@ class Bot:
             reply = Reply(texts.FOLLOW_UP_MISSING.format(title=entry.title))
         return _Turn([reply], intent="follow_up", entry_ids=[entry.id], answered=True)
 
-    def _answer_entry(self, conversation: Conversation, entry_id: str) -> _Turn:
+    def _answer_entry(self, conversation: Conversation, entry_id: str,
+                      asked: str | None = None) -> _Turn:
         entry = self._entries.get(entry_id)
         replacement = None
         if entry.policy is not None and entry.policy.replaced_by:
             replacement = self._entries.get(entry.policy.replaced_by)
-        reply = compose_entry(entry, self._today(), replacement)
+        reply = compose_entry(entry, self._today(), replacement, asked)
         slots = conversation.slots
         slots.pop("pending", None)
         slots["last_entry"] = entry.id
@@ -224,9 +229,9 @@ class Bot:
 
     def _dispatch(self, conversation: Conversation, text: str, route: Route) -> _Turn:
         if route.action == "answer":
-            return self._answer_entry(conversation, route.entry_ids[0])
+            return self._answer_entry(conversation, route.entry_ids[0], asked_field(text))
         if route.action == "clarify":
-            return self._offer(conversation, texts.CLARIFY, route, answered=True)
+            return self._offer(conversation, texts.CLARIFY, route, True, asked_field(text))
         if route.action == "ticket" and any(t in text for t in self._policy.topics):
             return self._hand_over(conversation, "topic", texts.HANDOFF_TOPIC)
         if route.action == "ticket":
@@ -239,9 +244,10 @@ class Bot:
         conversation.slots["misses"] = 0
         return _Turn([Reply(route.canned or texts.CHITCHAT)])
 
-    def _offer(self, conversation: Conversation, lead: str, route: Route, answered: bool) -> _Turn:
+    def _offer(self, conversation: Conversation, lead: str, route: Route, answered: bool,
+               asked: str | None = None) -> _Turn:
         options = [{"id": i, "title": t} for i, t in zip(route.entry_ids, route.titles)]
-        conversation.slots["pending"] = {"type": "choices", "options": options}
+        conversation.slots["pending"] = {"type": "choices", "options": options, "asked": asked}
         lines = [lead] + [f"{n}. {o['title']}" for n, o in enumerate(options, 1)]
         choices = tuple(Choice(o["title"], f"/entry {o['id']}") for o in options)
         return _Turn(

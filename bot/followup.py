@@ -54,6 +54,46 @@ def detect_field(text: str) -> str | None:
     return None
 
 
+# A first question may name the matter and one detail of it at once ("办居住证要多久",
+# "补办身份证要多少钱"). The guide answer then leads with that detail. Only details a guide
+# answer does not already show first (materials, steps, where, online are always shown).
+ASKED_FIELD_PATTERNS: dict[str, tuple[str, ...]] = {
+    "time_limit": ("多久", "几天", "多长时间", "时限", "多少天", "什么时候能拿", "要多长"),
+    "fee": ("要钱", "收费", "费用", "花钱", "收钱", "几块钱", "工本费", "交钱", "免费", "多少钱"),
+    "phone": ("电话", "联系方式", "热线"),
+    "eligibility": ("条件", "谁可以", "谁能", "资格", "能不能办"),
+    "basis": ("依据",),
+}
+# "失业金能领多少钱" asks what the citizen receives, not what the service costs.
+_RECEIVING = re.compile(r"领|补贴|补助|津贴|发放|报销|能拿|给多少|发多少")
+
+
+def asked_field(text: str) -> str | None:
+    """The detail of a guide that a whole question asks about, besides the matter itself."""
+    lowered = text.lower()
+    for key, patterns in ASKED_FIELD_PATTERNS.items():
+        if any(pattern in lowered for pattern in patterns):
+            if key == "fee" and _RECEIVING.search(lowered):
+                continue
+            return key
+    return None
+
+
+_ASK_TAIL = re.compile(r"(?:[的要需得还又是有]|什么|啥|哪些|咨询|办理)+$")
+
+
+def matter_of(text: str) -> str | None:
+    """The question without the detail it asks ("驾照换证的咨询电话是多少" -> "驾照换证"),
+    or None when it asks no detail after naming its matter."""
+    key = asked_field(text)
+    if key is None:
+        return None
+    lowered = text.lower()
+    at = min(lowered.find(p) for p in ASKED_FIELD_PATTERNS[key] if p in lowered)
+    head = _ASK_TAIL.sub("", text[:at].rstrip("，,。？?！! "))
+    return head if len(head) >= 2 else None
+
+
 _ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "1": 1, "2": 2, "3": 3, "①": 1, "②": 2, "③": 3}
 _CHOICE = re.compile(r"^(?:选|选择|要|看)?\s*(?:第)?\s*([一二两三123①②③])\s*(?:个|项|条|号)?\s*[。.!！]?$")
 

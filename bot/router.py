@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot import texts
+from bot.followup import matter_of
 
 ASK_INTENTS = frozenset({"ask_service_guide", "ask_policy"})
 CANNED = {
@@ -89,6 +90,14 @@ class Router:
 
     def _search(self, text: str, intent: str, confidence: float) -> Route:
         result = self._retriever.search(text, k=5)
+        if not result.confident:
+            # "驾照换证的咨询电话是多少": the detail's words can drown a short matter; the
+            # answer leads with the detail either way (bot/answers.py)
+            matter = matter_of(text)
+            if matter:
+                again = self._retriever.search(matter, k=5)
+                if again.confident:
+                    result = again
         hits = list(result.hits)
         if not result.confident or not hits:
             if intent in CANNED:

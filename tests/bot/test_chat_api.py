@@ -142,3 +142,40 @@ async def test_satisfaction_rating_is_validated_and_stored(client, services):
     ok = await client.post("/api/rating", json={"sender": sender, "value": 5, "comment": "很方便"})
     assert ok.status_code == 200
     assert services.conversations.rating_summary().get("satisfaction:5", 0) >= 1
+
+
+async def test_a_question_that_names_a_detail_gets_that_detail_first(client):
+    """"补办身份证要多少钱" is a new question about one field: the guide answer leads with the
+    fee (text and card), and no longer offers it as something else to ask."""
+    replies = await say(client, new_sender(), "补办身份证要多少钱")
+    reply = replies[0]
+    assert reply["custom"]["entry_ids"] == ["guide-id-card-reissue"]
+    lines = reply["text"].split("\n")
+    assert lines[1] == "收费标准：丢失补领工本费40元；选择邮寄的快递费自理"
+    assert "申请材料" in reply["text"] and "办理流程" in reply["text"]
+    assert "收费标准" not in lines[-1] and lines[-1].startswith("您还可以问我")
+    fields = reply["custom"]["card"]["fields"]
+    assert fields[0]["label"] == "收费标准" and fields[0]["primary"]
+    plain = (await say(client, new_sender(), "身份证丢了怎么补办"))[0]
+    assert plain["text"].split("\n")[1] != lines[1] and "收费标准" in plain["text"].split("\n")[-1]
+
+
+async def test_a_detail_question_whose_matter_is_short_still_finds_it(client):
+    """The words of the detail ("的咨询电话是多少") outweighed "驾照换证": searched alone the
+    matter is found, and the phone number leads."""
+    reply = (await say(client, new_sender(), "驾照换证的咨询电话是多少"))[0]
+    assert reply["custom"]["entry_ids"] == ["guide-driving-license-renewal"]
+    assert reply["text"].split("\n")[1].startswith("咨询电话：")
+
+
+async def test_the_asked_detail_survives_a_choice(client):
+    """When the question needs a choice first, the picked guide still leads with the detail,
+    whether the citizen taps the button or answers with its number."""
+    for answer in ("button", "2"):
+        sender = new_sender()
+        first = (await say(client, sender, "公积金能取出来付房租吗，要多久"))[0]
+        titles = [b["title"] for b in first["buttons"]]
+        assert titles[1] == "租房提取住房公积金", titles
+        picked = await say(client, sender, first["buttons"][1]["payload"] if answer == "button" else "2")
+        assert picked[0]["custom"]["entry_ids"] == ["guide-housing-fund-withdraw-rent"]
+        assert picked[0]["text"].split("\n")[1].startswith("办理时限："), picked[0]["text"]

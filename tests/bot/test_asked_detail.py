@@ -1,0 +1,26 @@
+"""Which detail a whole question asks about, and the matter left when it is taken away."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.followup import asked_field, matter_of
+
+
+@pytest.mark.parametrize(("question", "field", "matter"), [
+    ("办居住证要多久", "time_limit", "办居住证"),
+    ("补办身份证要多少钱", "fee", "补办身份证"),
+    ("结婚登记收费吗", "fee", "结婚登记"),
+    ("驾照换证的咨询电话是多少", "phone", "驾照换证"),
+    ("公积金提取要什么条件", "eligibility", "公积金提取"),
+    ("护照办理需要几天", "time_limit", "护照"),
+    # an amount received is not a fee
+    ("失业金能领多少钱", None, None),
+    ("高龄津贴每月发多少钱", None, None),
+    # no detail, or nothing before it
+    ("身份证丢了怎么补办", None, None),
+    ("多少钱", "fee", None),
+])
+def test_detail_and_matter(question: str, field: str | None, matter: str | None) -> None:
+    assert asked_field(question) == field
+    assert matter_of(question) == matter
