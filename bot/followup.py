@@ -5,6 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+# A first question may name the matter and one detail of it at once ("办居住证要多久",
+# "补办身份证要多少钱"). The guide answer then leads with that detail. Only details a guide
+# answer does not already show first (materials, steps, where, online are always shown), and
+# only the words that mean the detail in a whole question too: "对象", "符合", "法律" do not
+# ("结婚对象是外国人", "法律援助怎么申请"), so they count only in a follow-up (below).
+ASKED_FIELD_PATTERNS: dict[str, tuple[str, ...]] = {
+    "time_limit": ("多久", "几天", "多长时间", "时限", "多少天", "什么时候能拿", "要多长"),
+    "fee": ("要钱", "收费", "费用", "花钱", "收钱", "几块钱", "工本费", "交钱", "免费", "多少钱"),
+    "phone": ("电话", "联系方式", "热线"),
+    "eligibility": ("条件", "谁可以", "谁能", "资格", "能不能办"),
+    "basis": ("依据",),
+}
+
 # Field key -> patterns citizens use when asking about that field of the last entry.
 FIELD_PATTERNS: dict[str, tuple[str, ...]] = {
     "materials": (
@@ -15,13 +28,13 @@ FIELD_PATTERNS: dict[str, tuple[str, ...]] = {
         "在哪", "哪里办", "哪儿办", "去哪", "地点", "地址", "窗口", "办公时间",
         "几点", "上班时间", "哪个部门", "到哪",
     ),
-    "time_limit": ("多久", "几天", "多长时间", "时限", "多少天", "什么时候能拿", "什么时候好", "要多长"),
-    "fee": ("要钱", "收费", "费用", "多少钱", "免费", "花钱", "收钱", "几块钱", "工本费", "交钱"),
-    "phone": ("电话", "联系方式", "热线", "怎么联系"),
+    "time_limit": (*ASKED_FIELD_PATTERNS["time_limit"], "什么时候好"),
+    "fee": ASKED_FIELD_PATTERNS["fee"],
+    "phone": (*ASKED_FIELD_PATTERNS["phone"], "怎么联系"),
     "online": ("网上", "线上", "在线", "手机上", "app", "小程序", "网办", "不用跑"),
     "steps": ("流程", "步骤", "程序", "怎么办理", "怎么弄", "怎么操作", "手续"),
-    "eligibility": ("条件", "谁可以", "谁能", "资格", "对象", "符合", "能不能办"),
-    "basis": ("依据", "法规", "法律"),
+    "eligibility": (*ASKED_FIELD_PATTERNS["eligibility"], "对象", "符合"),
+    "basis": (*ASKED_FIELD_PATTERNS["basis"], "法规", "法律"),
     "effective_on": ("什么时候施行", "什么时候开始", "何时施行", "生效", "施行"),
     "expires_on": ("有效期", "什么时候到期", "失效", "到期"),
     "doc_number": ("文号",),
@@ -54,16 +67,6 @@ def detect_field(text: str) -> str | None:
     return None
 
 
-# A first question may name the matter and one detail of it at once ("办居住证要多久",
-# "补办身份证要多少钱"). The guide answer then leads with that detail. Only details a guide
-# answer does not already show first (materials, steps, where, online are always shown).
-ASKED_FIELD_PATTERNS: dict[str, tuple[str, ...]] = {
-    "time_limit": ("多久", "几天", "多长时间", "时限", "多少天", "什么时候能拿", "要多长"),
-    "fee": ("要钱", "收费", "费用", "花钱", "收钱", "几块钱", "工本费", "交钱", "免费", "多少钱"),
-    "phone": ("电话", "联系方式", "热线"),
-    "eligibility": ("条件", "谁可以", "谁能", "资格", "能不能办"),
-    "basis": ("依据",),
-}
 # "失业金能领多少钱" asks what the citizen receives, not what the service costs.
 _RECEIVING = re.compile(r"领|补贴|补助|津贴|发放|报销|能拿|给多少|发多少")
 
