@@ -240,7 +240,7 @@ class Bot:
             queued = texts.HANDOFF_QUEUED.format(hours=self._policy.hours)
             return self._hand_over(conversation, "requested", queued)
         if route.action == "not_found":
-            return self._miss(conversation, route)
+            return self._miss(conversation, route, asked_field(text))
         conversation.slots["misses"] = 0
         return _Turn([Reply(route.canned or texts.CHITCHAT)])
 
@@ -255,7 +255,7 @@ class Bot:
             entry_ids=list(route.entry_ids), answered=answered,
         )
 
-    def _miss(self, conversation: Conversation, route: Route) -> _Turn:
+    def _miss(self, conversation: Conversation, route: Route, asked: str | None) -> _Turn:
         misses = int(conversation.slots.get("misses", 0)) + 1
         conversation.slots["misses"] = misses
         if misses >= self._policy.misses > 0:
@@ -264,7 +264,7 @@ class Bot:
             turn.intent, turn.answered = None, False
             return turn
         if route.entry_ids:
-            return self._offer(conversation, texts.DID_YOU_MEAN, route, answered=False)
+            return self._offer(conversation, texts.DID_YOU_MEAN, route, False, asked)
         return _Turn([Reply(texts.NOT_FOUND)], answered=False)
 
 

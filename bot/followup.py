@@ -71,12 +71,21 @@ def detect_field(text: str) -> str | None:
 _RECEIVING = re.compile(r"领|补贴|补助|津贴|发放|报销|能拿|给多少|发多少")
 
 
+# "居住证有效期多久", "出生多久内要上户口", "身份证多久换一次": how long a document stays valid
+# or a deadline the citizen must meet, not how long the office takes (办理时限).
+_NOT_PROCESSING_TIME = re.compile(
+    r"有效期|有效多久|能用多久|管多久|过期|(?:多久|多长时间|几天|多少天)[之以]?内|多久[换续]"
+)
+
+
 def asked_field(text: str) -> str | None:
     """The detail of a guide that a whole question asks about, besides the matter itself."""
     lowered = text.lower()
     for key, patterns in ASKED_FIELD_PATTERNS.items():
         if any(pattern in lowered for pattern in patterns):
             if key == "fee" and _RECEIVING.search(lowered):
+                continue
+            if key == "time_limit" and _NOT_PROCESSING_TIME.search(lowered):
                 continue
             return key
     return None

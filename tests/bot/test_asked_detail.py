@@ -17,6 +17,12 @@ from bot.followup import asked_field, matter_of
     # an amount received is not a fee
     ("失业金能领多少钱", None, None),
     ("高龄津贴每月发多少钱", None, None),
+    # how long a document stays valid, or a deadline the citizen must meet: not 办理时限
+    ("居住证有效期多久", None, None),
+    ("新生儿出生多久内要上户口", None, None),
+    ("身份证多久换一次", None, None),
+    ("居住证多长时间以内要续签", None, None),
+    ("居住证有效期多久，续签收费吗", "fee", "居住证有效期多久，续签"),
     # no detail, or nothing before it
     ("身份证丢了怎么补办", None, None),
     ("多少钱", "fee", None),
