@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Literal
 
 from knowledge_base.models import Entry, EntryStatus, PolicyValidity
@@ -49,6 +50,11 @@ class IndexedEntry:
     expires_on: dt.date | None = None
     replaced_by: str | None = None
     content_hash: str = ""
+
+    @cached_property
+    def paraphrased(self) -> bool:
+        """Similar questions besides the title: the passage vector then counts for less."""
+        return any(text.label == "question" for text in self.dense_texts)
 
     def is_current(self, today: dt.date) -> bool:
         """Mirror of `PolicyDetails.is_current`, kept here so search needs no store."""

@@ -35,6 +35,7 @@ class Features:
     ids: list[str]
     question: np.ndarray
     passage: np.ndarray
+    paraphrased: np.ndarray  # per entry: similar questions besides the title
     bm25: dict[str, np.ndarray]  # analyzer name -> raw scores
     coverage: np.ndarray
 
@@ -52,7 +53,8 @@ def feature_matrices(index: KnowledgeIndex, texts: list[str]) -> Features:
             target = passage if text.label == "passage" else question
             target[:, column] = np.maximum(target[:, column], row)
     coverage = np.stack([r._coverage(ids, strip_filler(t)) for t in texts])
-    return Features(ids, question, passage, sparse_matrices(index, ids, texts), coverage)
+    paraphrased = np.array([catalog.entries[i].paraphrased for i in ids], bool)
+    return Features(ids, question, passage, paraphrased, sparse_matrices(index, ids, texts), coverage)
 
 
 def sparse_matrices(index: KnowledgeIndex, ids: list[str], texts: list[str]) -> dict[str, np.ndarray]:
@@ -76,8 +78,11 @@ def by_best(matrix: np.ndarray) -> np.ndarray:
 
 
 def fused(f: Features, passage_offset: float = 0.05, sparse: float = 0.03, coverage: float = 0.015,
-          analyzer: str = "words+bigrams") -> np.ndarray:
-    dense = np.maximum(f.question, f.passage + passage_offset)
+          analyzer: str = "words+bigrams", paraphrased_offset: float = 0.02,
+          paraphrased_bonus: float = 0.015) -> np.ndarray:
+    offset = np.where(f.paraphrased, paraphrased_offset, passage_offset)
+    bonus = np.where(f.paraphrased, paraphrased_bonus, 0.0)
+    dense = np.maximum(f.question, f.passage + offset[None, :]) + bonus[None, :]
     return dense + sparse * by_best(f.bm25[analyzer]) + coverage * f.coverage
 
 
@@ -99,6 +104,8 @@ VARIANTS: dict[str, Callable[[Features], np.ndarray]] = {
     "fused: e5 + coverage (no BM25)": lambda f: fused(f, sparse=0.0),
     "fused: words BM25 instead": lambda f: fused(f, analyzer="words"),
     "fused: bigram BM25 instead": lambda f: fused(f, analyzer="bigrams"),
+    "fused: one passage offset for all": lambda f: fused(f, paraphrased_offset=0.05,
+                                                         paraphrased_bonus=0.0),
     "fused (default)": fused,
 }
 

@@ -8,7 +8,11 @@ Each candidate gets
 where `dense` is the best cosine over the entry's vectors (title and similar
 questions embedded as e5 queries, plus one title-and-body-head passage that gets
 `passage_offset`, because a question-to-answer cosine runs lower than a
-question-to-question one), and `title_coverage` is the share of the title's
+question-to-question one). An entry that also has similar questions gets the smaller
+`paraphrased_offset` and `paraphrased_bonus` on both sides: its questions already cover
+the ways citizens ask, so a close question counts for more and the passage for less (with
+the full offset, "办营业执照" went to the licence-reissue guide, whose passage was nearest;
+our own set: hit@1 0.909 -> 0.959, refusals unchanged; retrieval/README.md), and `title_coverage` is the share of the title's
 character bigrams found in the query, which finds keyword-style titles
 (身体条件, 驾驶证、审验、情形). Scores, not ranks, are fused: reciprocal-rank fusion
 throws away how sure each side is (dev set: 0.87 hit@1 against 0.94).
@@ -67,7 +71,9 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class FusionConfig:
-    passage_offset: float = 0.05
+    passage_offset: float = 0.05  # entries whose only question is the title (imported FAQs)
+    paraphrased_offset: float = 0.02  # entries with similar questions too
+    paraphrased_bonus: float = 0.015  # added to both sides of such an entry's dense score
     sparse_weight: float = 0.03
     coverage_weight: float = 0.015
     stale_penalty: float = 0.005  # breaks ties in favour of a policy still in force
@@ -78,7 +84,10 @@ class FusionConfig:
     dense_weight: float = 1.0  # 0 leaves BM25 alone (for comparisons)
 
     def fuse(self, found: Candidates) -> np.ndarray:
-        dense = np.maximum(found.question, found.passage + self.passage_offset)
+        paraphrased = found.paraphrased
+        offset = np.where(paraphrased, self.paraphrased_offset, self.passage_offset)
+        dense = (np.maximum(found.question, found.passage + offset)
+                 + np.where(paraphrased, self.paraphrased_bonus, 0.0))
         return (self.dense_weight * dense + self.sparse_weight * found.bm25
                 + self.coverage_weight * found.coverage - self.stale_penalty * ~found.current)
 
@@ -93,6 +102,7 @@ class Candidates:
     ids: list[str]
     question: np.ndarray  # best cosine over the title and similar questions
     passage: np.ndarray  # cosine of the title-and-body passage (-1 when there is none)
+    paraphrased: np.ndarray  # the entry has similar questions besides its title
     bm25: np.ndarray  # BM25 divided by the query's best BM25
     coverage: np.ndarray  # share of title bigrams found in the query
     current: np.ndarray  # policy in force today
@@ -204,9 +214,11 @@ class HybridRetriever:
         """Entries near the query vector or strong in BM25, with every fusion feature."""
         ids, bm25 = self._candidate_ids(text, vector)
         question, passage, matched = self._dense_scores(ids, vector)
-        today = self._today()
-        current = np.array([self.catalog.entries[i].is_current(today) for i in ids], bool)
-        return Candidates(ids, question, passage, bm25, self._coverage(ids, text), current, matched)
+        today, entries = self._today(), self.catalog.entries
+        current = np.array([entries[i].is_current(today) for i in ids], bool)
+        paraphrased = np.array([entries[i].paraphrased for i in ids], bool)
+        return Candidates(ids, question, passage, paraphrased, bm25, self._coverage(ids, text),
+                          current, matched)
 
     def _candidate_ids(self, text: str, vector: np.ndarray) -> tuple[list[str], np.ndarray]:
         _, vector_ids = self.dense.search(vector[None, :], self.fusion.dense_depth)

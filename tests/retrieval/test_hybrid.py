@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pytest
 
 from knowledge_base.models import Entry
 from retrieval.embed import E5Embedder
-from retrieval.hybrid import DEFAULT_THRESHOLD, FusionConfig, HybridRetriever
+from retrieval.hybrid import DEFAULT_THRESHOLD, Candidates, FusionConfig, HybridRetriever
 from retrieval.indexer import KnowledgeIndex
 from retrieval.tokenize import ChineseTokenizer
 from tests.retrieval.faq_fixture import (
@@ -98,3 +99,35 @@ def test_fusion_beats_either_side_alone(index: KnowledgeIndex) -> None:
     fused = top1(FusionConfig())
     assert fused >= top1(FusionConfig(sparse_weight=0.0, coverage_weight=0.0))
     assert fused >= top1(FusionConfig(dense_weight=0.0))
+
+
+def _two_guides(paraphrased: bool) -> Candidates:
+    """Features e5 gave "办营业执照" against two licence guides of the demo content: the
+    registration guide's similar question is nearer, the reissue guide's passage is."""
+    return Candidates(
+        ids=["registration", "reissue"],
+        question=np.array([0.954, 0.948], np.float32),
+        passage=np.array([0.899, 0.914], np.float32),
+        paraphrased=np.array([paraphrased, paraphrased]),
+        bm25=np.array([1.0, 0.98], np.float32),
+        coverage=np.array([0.33, 0.38], np.float32),
+        current=np.array([True, True]),
+        matched=["", ""],
+    )
+
+
+def test_similar_questions_outweigh_a_nearer_passage() -> None:
+    """An entry with similar questions is found by its nearest question rather than by a
+    passage that any short question about the subject comes near."""
+    fused = FusionConfig().fuse(_two_guides(paraphrased=True))
+    assert fused[0] > fused[1]
+    one_offset = FusionConfig(paraphrased_offset=0.05, paraphrased_bonus=0.0)
+    assert one_offset.fuse(_two_guides(paraphrased=True))[0] < one_offset.fuse(_two_guides(True))[1]
+
+
+def test_title_only_entries_keep_the_full_passage_offset() -> None:
+    """Imported FAQs (a title and an answer) are scored as before: the dev-set figures stand."""
+    found = _two_guides(paraphrased=False)
+    expected = (np.maximum(found.question, found.passage + 0.05) + 0.03 * found.bm25
+                + 0.015 * found.coverage)
+    assert np.allclose(FusionConfig().fuse(found), expected)
