@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
+from bot import texts
+
 _senders = itertools.count()
 
 
@@ -181,6 +183,17 @@ async def test_the_asked_detail_survives_a_choice(client):
         picked = await say(client, sender, button if answer == "button" else str(guide + 1))
         assert picked[0]["custom"]["entry_ids"] == [offered[guide]]
         assert picked[0]["text"].split("\n")[1].startswith("办理时限："), picked[0]["text"]
+
+
+async def test_the_asked_detail_survives_a_did_you_mean_suggestion(client):
+    """Nothing was sure enough to answer, so the bot suggests; the picked guide still leads with
+    the fee that was asked about."""
+    sender = new_sender()
+    first = (await say(client, sender, "办那个证要多少钱"))[0]
+    assert first["text"].startswith(texts.DID_YOU_MEAN), first["text"]
+    picked = (await say(client, sender, "1"))[0]
+    assert picked["custom"]["entry_ids"] == [first["buttons"][0]["payload"].removeprefix("/entry ")]
+    assert picked["text"].split("\n")[1].startswith("收费标准："), picked["text"]
 
 
 @pytest.mark.parametrize(("question", "expected"), [
