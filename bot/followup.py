@@ -53,13 +53,22 @@ _FILLER = re.compile(
 MAX_FOLLOW_UP_CHARS = 30
 
 
+# Nouns that name the materials but may be what another detail is asked about ("补办证件要多久",
+# "材料交了几天能好"): they mean the materials field only when no other field is asked.
+_MATERIAL_NOUNS = frozenset({"材料", "资料", "证件"})
+
+
 def detect_field(text: str) -> str | None:
     """The field a short follow-up asks about, or None when it is not a pure follow-up."""
     if len(text) > MAX_FOLLOW_UP_CHARS:
         return None
     lowered = text.lower()
+    other_field = any(p in lowered for key, patterns in FIELD_PATTERNS.items()
+                      if key != "materials" for p in patterns)
     for key, patterns in FIELD_PATTERNS.items():
         for pattern in patterns:
+            if pattern in _MATERIAL_NOUNS and other_field:
+                continue
             if pattern in lowered:
                 rest = _FILLER.sub("", lowered.replace(pattern, ""))
                 if len(rest) <= 2:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.followup import asked_field, matter_of
+from bot.followup import asked_field, detect_field, matter_of
 
 
 @pytest.mark.parametrize(("question", "field", "matter"), [
@@ -30,3 +30,21 @@ from bot.followup import asked_field, matter_of
 def test_detail_and_matter(question: str, field: str | None, matter: str | None) -> None:
     assert asked_field(question) == field
     assert matter_of(question) == matter
+
+
+@pytest.mark.parametrize(("follow_up", "field"), [
+    ("要带什么材料", "materials"),
+    ("材料", "materials"),
+    ("需要哪些证件", "materials"),
+    ("多久能办好", "time_limit"),
+    ("要钱吗", "fee"),
+    ("在哪办", "location"),
+    # a materials noun that another detail is asked about is not the materials field: a new
+    # question, not "show the last guide's materials"
+    ("补办证件要多久", None),
+    ("材料交了几天能好", None),
+    # a new matter with its materials
+    ("护照要带什么材料", None),
+])
+def test_follow_up_field(follow_up: str, field: str | None) -> None:
+    assert detect_field(follow_up) == field
