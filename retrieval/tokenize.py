@@ -39,12 +39,20 @@ _TRAILING_FILLER_RE = re.compile(
     r"(?:[\s,，.。!！~～]*(?:谢谢您|谢谢你|谢谢|多谢|感谢|急急急|急|在线等|麻烦了|辛苦了))+[\s,，.。!！~～]*$"
 )
 
+# "除了营业执照还要办什么证": what follows 除了 is what the citizen already knows about, not
+# what they ask; left in, it pulls the search towards itself.
+_EXCEPT_RE = re.compile(
+    r"除了[^，,。.？?！!；;]{1,15}?(?:以外|之外)?(?=[，,\s]*(?:还|也|另外|别的|其他|其它))"
+)
+
 logging.getLogger("jieba").setLevel(logging.WARNING)  # jieba prints its dict build at DEBUG
 
 
 def strip_filler(text: str) -> str:
-    """`text` without leading courtesy (请问, 您好 ...) and trailing thanks (谢谢, 急 ...)."""
+    """`text` without leading courtesy (请问, 您好 ...), trailing thanks (谢谢, 急 ...) and
+    what it says it is not asking about (除了营业执照还要办什么证)."""
     stripped = _TRAILING_FILLER_RE.sub("", _LEADING_FILLER_RE.sub("", text.strip()))
+    stripped = _EXCEPT_RE.sub("", stripped).lstrip("，, ")
     return stripped or text.strip()
 
 

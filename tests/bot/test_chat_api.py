@@ -206,6 +206,8 @@ async def test_the_asked_detail_survives_a_did_you_mean_suggestion(client):
     ("新生儿医保怎么办", "guide-resident-medical-insurance-enroll"),
     # "身分证", an old spelling still typed, is a synonym of 身份证
     ("身分证丢了怎么补", "guide-id-card-reissue"),
+    # what follows 除了 is what the citizen is not asking about
+    ("开个麻辣烫店，除了营业执照还要办什么证", "guide-food-business-license"),
 ])
 async def test_questions_found_by_trying_the_demo_city(client, question, expected):
     reply = (await say(client, new_sender(), question))[0]

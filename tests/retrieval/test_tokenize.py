@@ -51,6 +51,12 @@ def test_filler_is_stripped_from_queries() -> None:
     assert strip_filler("您好，请问驾照丢了怎么补办？谢谢！") == "驾照丢了怎么补办？"
     assert strip_filler("麻烦问一下，公积金怎么提取 急急急") == "公积金怎么提取"
     assert strip_filler("请问") == "请问"  # nothing left: keep the original
+    # what the citizen says they are not asking about
+    assert strip_filler("开个麻辣烫店，除了营业执照还要办什么证") == "开个麻辣烫店，还要办什么证"
+    assert strip_filler("除了身份证以外，还能用什么证件坐飞机") == "还能用什么证件坐飞机"
+    assert strip_filler("除了外地人还有谁能领") == "还有谁能领"
+    assert strip_filler("除了") == "除了"
+    assert strip_filler("除了公积金") == "除了公积金"  # nothing asked after it: kept
 
 
 def test_synonym_file_is_editable(tmp_path: Path) -> None:
