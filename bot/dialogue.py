@@ -22,6 +22,7 @@ from bot.handoff import HandoffService
 from bot.messages import Choice, InboundMessage, Reply, reply_from_dict
 from bot.router import Route, Router
 from bot.ticket import TicketFlow
+from knowledge_base.errors import EntryNotFound
 from knowledge_base.models import Entry
 
 MISSES_BEFORE_HANDOFF = 2
@@ -206,6 +207,15 @@ class Bot:
             reply = Reply(texts.FOLLOW_UP_MISSING.format(title=entry.title))
         return _Turn([reply], intent="follow_up", entry_ids=[entry.id], answered=True)
 
+    def _last_title(self, conversation: Conversation) -> str | None:
+        last = conversation.slots.get("last_entry")
+        if not last:
+            return None
+        try:
+            return self._entries.get(last).title
+        except EntryNotFound:  # deleted since it was answered
+            return None
+
     def _answer_entry(self, conversation: Conversation, entry_id: str,
                       asked: str | None = None) -> _Turn:
         entry = self._entries.get(entry_id)
@@ -221,7 +231,7 @@ class Bot:
         return _Turn([reply], intent="ask_kb", entry_ids=[entry.id], answered=True)
 
     def _route(self, conversation: Conversation, text: str) -> _Turn:
-        route = self._router.route(text)
+        route = self._router.route(text, self._last_title(conversation))
         turn = self._dispatch(conversation, text, route)
         turn.intent = turn.intent or route.intent
         turn.confidence = route.confidence

@@ -66,6 +66,8 @@ def detect_field(text: str) -> str | None:
     other_field = any(p in lowered for key, patterns in FIELD_PATTERNS.items()
                       if key != "materials" for p in patterns)
     for key, patterns in FIELD_PATTERNS.items():
+        if key == "fee" and not _is_fee(lowered):
+            continue  # "一个月多少钱" after the 低保 guide asks the standard, not the fee
         for pattern in patterns:
             if pattern in _MATERIAL_NOUNS and other_field:
                 continue
@@ -76,8 +78,23 @@ def detect_field(text: str) -> str | None:
     return None
 
 
-# "失业金能领多少钱" asks what the citizen receives, not what the service costs.
-_RECEIVING = re.compile(r"领|补贴|补助|津贴|发放|报销|能拿|给多少|发多少")
+# "How much" is the service's fee only when the question is about the service: "失业金能领多少钱"
+# asks what the citizen receives, "低保一个月多少钱" a monthly standard, "养老保险一年交多少钱" a
+# contribution, "公积金能贷多少钱" a loan. Words that name the fee itself ("收费", "工本费", "要钱
+# 吗") mean the fee whatever else is said: "补领身份证要钱吗", "领结婚证收费吗".
+_AMOUNT_WORDS = ("多少钱", "几块钱", "费用")
+_NOT_A_FEE = re.compile(
+    r"能领|可以领|领多少|领取多少|补贴|补助|津贴|奖励|发放|发多少|给多少|报销|报多少|能报|能拿|拿多少|"
+    r"能贷|可以贷|贷多少|贷款|一个月|每个月|每月|一年|每年|按月|月供|低保|养老金|退休金|失业金|"
+    r"抚恤|工资|待遇|救助金"
+)
+
+
+def _is_fee(lowered: str) -> bool:
+    """Whether a question that names a fee or amount word asks what the service costs."""
+    if any(p in lowered for p in ASKED_FIELD_PATTERNS["fee"] if p not in _AMOUNT_WORDS):
+        return True
+    return not _NOT_A_FEE.search(lowered)
 
 
 # "居住证有效期多久", "出生多久内要上户口", "身份证多久换一次": how long a document stays valid
@@ -92,12 +109,32 @@ def asked_field(text: str) -> str | None:
     lowered = text.lower()
     for key, patterns in ASKED_FIELD_PATTERNS.items():
         if any(pattern in lowered for pattern in patterns):
-            if key == "fee" and _RECEIVING.search(lowered):
+            if key == "fee" and not _is_fee(lowered):
                 continue
             if key == "time_limit" and _NOT_PROCESSING_TIME.search(lowered):
                 continue
             return key
     return None
+
+
+# What an elliptical question asks ("一个月多少钱", "最多能贷多少", "每个月发多少"): with these
+# and the filler taken away, nothing is left that names a matter of its own.
+_AMOUNT_ASK = re.compile(r"多少钱?|几块钱|钱|标准|额度|最高|最多|一个月|每个月|每月|一年|每年|能领|能贷|能报|发|领|贷|补")
+MAX_ELLIPTICAL_CHARS = 15
+
+
+def elliptical_rest(text: str) -> str | None:
+    """For a short question that names no matter of its own, what is left of it once the
+    amount, detail and filler words are taken away: "" for "一个月多少钱", "外地人" for
+    "外地人能领吗". None for a question with a matter of its own ("身份证丢了怎么补办")."""
+    if len(text) > MAX_ELLIPTICAL_CHARS:
+        return None
+    rest = _AMOUNT_ASK.sub("", text.lower())
+    for patterns in FIELD_PATTERNS.values():
+        for pattern in patterns:
+            rest = rest.replace(pattern, "")
+    rest = _FILLER.sub("", rest)
+    return rest if len(rest) <= 3 else None
 
 
 _ASK_TAIL = re.compile(r"(?:[的要需得还又是有]|什么|啥|哪些|咨询|办理)+$")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot import texts
-from bot.followup import matter_of
+from bot.followup import elliptical_rest, matter_of
 
 ASK_INTENTS = frozenset({"ask_service_guide", "ask_policy"})
 CANNED = {
@@ -76,7 +76,9 @@ class Router:
         self._floor = suggest_floor
         self._max_choices = max_choices
 
-    def route(self, text: str) -> Route:
+    def route(self, text: str, context: str | None = None) -> Route:
+        """`context`: the title of the entry the conversation last answered, for a short
+        question that names no matter of its own ("一个月多少钱")."""
         parsed = self._classifier.parse(text).to_rasa(text)
         intent = str(parsed["intent"]["name"])
         confidence = float(parsed["intent"]["confidence"])
@@ -86,9 +88,22 @@ class Router:
             return Route("ticket", intent, confidence)
         if intent in CANNED and (confidence >= SMALL_TALK_FIRM or len(text) <= 4):
             return Route("canned", intent, confidence, canned=CANNED[intent])
-        return self._search(text, intent, confidence)
+        return self._search(text, intent, confidence, context)
 
-    def _search(self, text: str, intent: str, confidence: float) -> Route:
+    def _search(self, text: str, intent: str, confidence: float, context: str | None) -> Route:
+        rest = elliptical_rest(text) if context else None
+        if rest == "":
+            # "一个月多少钱" after the 低保 guide asks about 低保, however confidently the
+            # words alone match some other entry's "每个月能领多少"
+            result = self._retriever.search(f"{context} {text}", k=5)
+            if result.confident:
+                return self._decide(result, intent, confidence)
+        return self._decide(self._search_alone(text, context if rest else None), intent,
+                            confidence)
+
+    def _search_alone(self, text: str, context: str | None) -> SearchOutcome:
+        """`text` by itself, then its matter without the detail; then, for a question with
+        little of its own ("外地人能领吗"), together with the last answer's title."""
         result = self._retriever.search(text, k=5)
         if not result.confident:
             # "驾照换证的咨询电话是多少": the detail's words can drown a short matter; the
@@ -98,6 +113,13 @@ class Router:
                 again = self._retriever.search(matter, k=5)
                 if again.confident:
                     result = again
+        if not result.confident and context:
+            again = self._retriever.search(f"{context} {text}", k=5)
+            if again.confident:
+                result = again
+        return result
+
+    def _decide(self, result: SearchOutcome, intent: str, confidence: float) -> Route:
         hits = list(result.hits)
         if not result.confident or not hits:
             if intent in CANNED:

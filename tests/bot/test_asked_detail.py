@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.followup import asked_field, detect_field, matter_of
+from bot.followup import asked_field, detect_field, elliptical_rest, matter_of
 
 
 @pytest.mark.parametrize(("question", "field", "matter"), [
@@ -17,6 +17,13 @@ from bot.followup import asked_field, detect_field, matter_of
     # an amount received is not a fee
     ("失业金能领多少钱", None, None),
     ("高龄津贴每月发多少钱", None, None),
+    ("低保一个月多少钱", None, None),
+    ("养老保险一年交多少钱", None, None),
+    ("公积金能贷多少钱", None, None),
+    # a word that names the fee itself is the fee, whatever else is said
+    ("补领身份证要多少钱", "fee", "补领身份证"),
+    ("领结婚证要钱吗", "fee", "领结婚证"),
+    ("办护照费用多少", "fee", "办护照"),
     # how long a document stays valid, or a deadline the citizen must meet: not 办理时限
     ("居住证有效期多久", None, None),
     ("新生儿出生多久内要上户口", None, None),
@@ -38,6 +45,10 @@ def test_detail_and_matter(question: str, field: str | None, matter: str | None)
     ("需要哪些证件", "materials"),
     ("多久能办好", "time_limit"),
     ("要钱吗", "fee"),
+    ("工本费多少", "fee"),
+    # an amount paid out is not what the service costs
+    ("一个月多少钱", None),
+    ("能领多少钱", None),
     ("在哪办", "location"),
     # a materials noun that another detail is asked about is not the materials field: a new
     # question, not "show the last guide's materials"
@@ -48,3 +59,15 @@ def test_detail_and_matter(question: str, field: str | None, matter: str | None)
 ])
 def test_follow_up_field(follow_up: str, field: str | None) -> None:
     assert detect_field(follow_up) == field
+
+
+@pytest.mark.parametrize(("question", "rest"), [
+    ("一个月多少钱", ""),
+    ("最多能贷多少", ""),
+    ("每个月发多少", ""),
+    ("外地人能领吗", "外地人"),
+    ("身份证丢了怎么补办", None),
+    ("高新技术企业认定有啥好处", None),
+])
+def test_what_an_elliptical_question_names(question: str, rest: str | None) -> None:
+    assert elliptical_rest(question) == rest

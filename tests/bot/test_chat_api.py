@@ -212,3 +212,29 @@ async def test_the_asked_detail_survives_a_did_you_mean_suggestion(client):
 async def test_questions_found_by_trying_the_demo_city(client, question, expected):
     reply = (await say(client, new_sender(), question))[0]
     assert reply["custom"]["entry_ids"][0] == expected, reply["text"]
+
+
+async def test_how_much_a_benefit_pays_is_not_its_fee(client):
+    """"低保一个月多少钱" asks the monthly standard: it used to lead with "收费标准：免费"."""
+    reply = (await say(client, new_sender(), "低保一个月多少钱"))[0]
+    assert reply["custom"]["entry_ids"] == ["guide-minimum-living-allowance"]
+    assert "1050元" in reply["text"].split("\n")[1], reply["text"]
+    assert not reply["text"].split("\n")[1].startswith("收费标准")
+    assert "收费标准" in reply["text"].split("\n")[-1]  # still offered, not answered
+
+
+async def test_a_question_with_no_matter_of_its_own_is_about_the_last_answer(client):
+    """After the 低保 guide, "一个月多少钱" was the fee follow-up ("收费标准：免费"); taken as a
+    new question, its words alone confidently matched the unemployment benefit's FAQ."""
+    sender = new_sender()
+    first = (await say(client, sender, "低保怎么申请"))[0]
+    assert first["custom"]["entry_ids"] == ["guide-minimum-living-allowance"]
+    reply = (await say(client, sender, "一个月多少钱"))[0]
+    assert reply["custom"]["entry_ids"] == ["guide-minimum-living-allowance"], reply["text"]
+    assert "1050元" in reply["text"] and not reply["text"].startswith("【最低生活保障（低保）申请】收费标准")
+    # with no earlier answer the same words have no matter to borrow
+    alone = (await say(client, new_sender(), "一个月多少钱"))[0]
+    assert alone["custom"]["entry_ids"] != ["guide-minimum-living-allowance"]
+    # a question with a matter of its own is not bent towards the last answer
+    other = (await say(client, sender, "身份证丢了怎么补办"))[0]
+    assert other["custom"]["entry_ids"] == ["guide-id-card-reissue"]
