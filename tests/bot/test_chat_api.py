@@ -208,6 +208,10 @@ async def test_the_asked_detail_survives_a_did_you_mean_suggestion(client):
     ("身分证丢了怎么补", "guide-id-card-reissue"),
     # what follows 除了 is what the citizen is not asking about
     ("开个麻辣烫店，除了营业执照还要办什么证", "guide-food-business-license"),
+    # content: an employer that does not pay social insurance (was "did you mean" two
+    # unrelated FAQs); looking up one's own income tax (was out of scope)
+    ("公司不给交社保怎么办", "faq-employer-not-paying-social-insurance"),
+    ("我想查一下我的个税", "faq-tax-payment-record"),
 ])
 async def test_questions_found_by_trying_the_demo_city(client, question, expected):
     reply = (await say(client, new_sender(), question))[0]
