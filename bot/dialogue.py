@@ -161,6 +161,9 @@ class Bot:
             picked = parse_choice(text, [c["title"] for c in choices["options"]])
             if picked is not None:
                 return self._answer_entry(conversation, choices["options"][picked]["id"], asked)
+            detail = self._detail_of_choices(conversation, choices, text)
+            if detail is not None:
+                return detail
         if self._not_helpful_in_a_row(conversation):
             return self._hand_over(conversation, "not_helpful", texts.HANDOFF_NOT_HELPFUL)
         follow = self._follow_up(conversation, text)
@@ -207,7 +210,30 @@ class Bot:
             reply = Reply(texts.FOLLOW_UP_MISSING.format(title=entry.title))
         return _Turn([reply], intent="follow_up", entry_ids=[entry.id], answered=True)
 
+    def _detail_of_choices(self, conversation: Conversation, choices: dict[str, Any],
+                           text: str) -> _Turn | None:
+        """"居住证怎么办" offered the permit's guide and its policy explainer; a citizen who
+        then asks "要多久" instead of picking one gets the first offered entry that has that
+        detail, leading with it (the detail is about what was just offered, not about an
+        entry answered before the choice)."""
+        key = detect_field(text)
+        if key is None:
+            return None
+        for option in choices.get("options", ()):
+            try:
+                entry = self._entries.get(option["id"])
+            except EntryNotFound:
+                continue
+            if compose_field(entry, key) is not None:
+                return self._answer_entry(conversation, entry.id, key)
+        return None
+
     def _last_title(self, conversation: Conversation) -> str | None:
+        """The matter a short question may be about: the first entry offered by choices the
+        citizen has not picked from, else the entry answered last."""
+        pending = conversation.slots.get("pending") or {}
+        if pending.get("type") == "choices" and pending.get("options"):
+            return str(pending["options"][0]["title"])
         last = conversation.slots.get("last_entry")
         if not last:
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -121,6 +122,49 @@ def asked_field(text: str) -> str | None:
 # and the filler taken away, nothing is left that names a matter of its own.
 _AMOUNT_ASK = re.compile(r"多少钱?|几块钱|钱|标准|额度|最高|最多|一个月|每个月|每月|一年|每年|能领|能贷|能报|发|领|贷|补")
 MAX_ELLIPTICAL_CHARS = 15
+
+
+@functools.cache
+def _matter_terms() -> frozenset[str]:
+    """The domain's nouns (the tokenizer's user dictionary and synonym groups): 护照, 驾照,
+    低保 ... name a matter; 外地人, 小孩, 租房 qualify one."""
+    from retrieval.tokenize import SYNONYMS_PATH, USERDICT_PATH, read_lines, read_synonyms
+
+    words = {line.split()[0].lower() for line in read_lines(USERDICT_PATH)}
+    words |= {"结婚", "离婚", "退休", "生育", "出生", "入学", "上学"}  # jieba keeps these whole
+    for term, canonical in read_synonyms(SYNONYMS_PATH).items():
+        words |= {term, canonical}
+    return frozenset(word for word in words if len(word) >= 2)
+
+
+def names_matter(text: str) -> bool:
+    """Whether the text names one of the domain's matters ("那护照呢", "低保呢")."""
+    lowered = text.lower()
+    return any(term in lowered for term in _matter_terms())
+
+
+# A question, not a remark ("哈哈", "好的"): only a question can be about the last answer.
+_QUESTION = re.compile(r"[?？]|呢|吗|么|多少|几|怎|能不能|可不可以|可以|什么|啥|哪|要不要|是否")
+
+
+def is_question(text: str) -> bool:
+    return _QUESTION.search(text) is not None
+
+
+# Words of a remark about the conversation itself ("你叫什么", "真的吗", "啥意思", "然后呢").
+_CHAT = re.compile(r"你|您|人|叫|谁|真|为|意思|然后|好|行|对|咋|整|样|哦|嗯|哈|呵|啦|就|哪|不")
+
+
+def about_last_answer(text: str) -> bool:
+    """A short question that only qualifies the last answer's matter ("外地人能办吗", "加急
+    呢") or asks an amount of it ("一个月多少钱"); not one that names a matter of its own
+    ("那护照呢"), nor a remark ("真的吗", "你叫什么", "然后呢")."""
+    if not is_question(text):
+        return False
+    rest = elliptical_rest(text)
+    if rest is None or names_matter(rest):
+        return False
+    return bool(_CHAT.sub("", rest)) or _AMOUNT_ASK.search(text) is not None
 
 
 def elliptical_rest(text: str) -> str | None:

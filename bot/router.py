@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot import texts
-from bot.followup import elliptical_rest, matter_of
+from bot.followup import (
+    MAX_ELLIPTICAL_CHARS,
+    about_last_answer,
+    is_question,
+    matter_of,
+    names_matter,
+)
 
 ASK_INTENTS = frozenset({"ask_service_guide", "ask_policy"})
 CANNED = {
@@ -20,6 +26,9 @@ CANNED = {
     "chitchat": texts.CHITCHAT,
     "out_of_scope": texts.OUT_OF_SCOPE,
 }
+# Labels that only say the message is about nothing the bot covers: a question about the
+# last answer's matter ("加急呢") is searched with that matter instead.
+UNSURE_INTENTS = frozenset({"chitchat", "out_of_scope"})
 # Below this confidence a small-talk label does not stop a knowledge-base answer
 # that retrieval is confident about ("你好，社保卡丢了咋办").
 SMALL_TALK_FIRM = 0.75
@@ -86,24 +95,26 @@ class Router:
             return Route("handoff", intent, confidence)
         if intent == "complaint_suggestion":
             return Route("ticket", intent, confidence)
-        if intent in CANNED and (confidence >= SMALL_TALK_FIRM or len(text) <= 4):
+        if context and not about_last_answer(text):
+            context = None
+        # "加急呢" after the passport guide reads as chit-chat by itself, and so may "那离婚呢"
+        # or "那护照呢", short as small talk is: a short question that names a matter, or
+        # asks about the last one, is searched (and answered only if retrieval is confident)
+        searched = (intent in UNSURE_INTENTS and len(text) <= MAX_ELLIPTICAL_CHARS
+                    and is_question(text) and (context is not None or names_matter(text)))
+        tiny = len(text) <= 4 and not names_matter(text)  # "嗯嗯", "哈哈"
+        if intent in CANNED and not searched and (confidence >= SMALL_TALK_FIRM or tiny):
             return Route("canned", intent, confidence, canned=CANNED[intent])
         return self._search(text, intent, confidence, context)
 
     def _search(self, text: str, intent: str, confidence: float, context: str | None) -> Route:
-        rest = elliptical_rest(text) if context else None
-        if rest == "":
+        if context:
             # "一个月多少钱" after the 低保 guide asks about 低保, however confidently the
-            # words alone match some other entry's "每个月能领多少"
+            # words alone match some other entry's "每个月能领多少"; "外地人能办吗" after the
+            # residence permit is about the permit, not the ID card's FAQ for 外地人
             result = self._retriever.search(f"{context} {text}", k=5)
             if result.confident:
                 return self._decide(result, intent, confidence)
-        return self._decide(self._search_alone(text, context if rest else None), intent,
-                            confidence)
-
-    def _search_alone(self, text: str, context: str | None) -> SearchOutcome:
-        """`text` by itself, then its matter without the detail; then, for a question with
-        little of its own ("外地人能领吗"), together with the last answer's title."""
         result = self._retriever.search(text, k=5)
         if not result.confident:
             # "驾照换证的咨询电话是多少": the detail's words can drown a short matter; the
@@ -113,11 +124,7 @@ class Router:
                 again = self._retriever.search(matter, k=5)
                 if again.confident:
                     result = again
-        if not result.confident and context:
-            again = self._retriever.search(f"{context} {text}", k=5)
-            if again.confident:
-                result = again
-        return result
+        return self._decide(result, intent, confidence)
 
     def _decide(self, result: SearchOutcome, intent: str, confidence: float) -> Route:
         hits = list(result.hits)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.followup import asked_field, detect_field, elliptical_rest, matter_of
+from bot.followup import (
+    about_last_answer,
+    asked_field,
+    detect_field,
+    elliptical_rest,
+    matter_of,
+)
 
 
 @pytest.mark.parametrize(("question", "field", "matter"), [
@@ -71,3 +77,22 @@ def test_follow_up_field(follow_up: str, field: str | None) -> None:
 ])
 def test_what_an_elliptical_question_names(question: str, rest: str | None) -> None:
     assert elliptical_rest(question) == rest
+
+
+@pytest.mark.parametrize("question", [
+    "一个月多少钱", "能领多少钱", "最多能贷多少", "外地人能办吗", "加急呢", "二胎呢", "小孩能办吗",
+    "有车能办吗", "过期了怎么办", "怎么申请",
+])
+def test_short_questions_about_the_last_answer(question: str) -> None:
+    assert about_last_answer(question)
+
+
+@pytest.mark.parametrize("question", [
+    # a matter of its own
+    "那护照呢", "那离婚呢", "港澳通行证呢", "身份证丢了怎么补办",
+    # remarks and small talk, not questions about the matter
+    "你叫什么", "真的吗", "是吗", "为什么", "啥意思", "然后呢", "还有呢", "哪个好", "在吗",
+    "有人吗", "哈哈", "好的", "今天天气怎么样",
+])
+def test_what_is_not_about_the_last_answer(question: str) -> None:
+    assert not about_last_answer(question)

@@ -242,3 +242,39 @@ async def test_a_question_with_no_matter_of_its_own_is_about_the_last_answer(cli
     # a question with a matter of its own is not bent towards the last answer
     other = (await say(client, sender, "身份证丢了怎么补办"))[0]
     assert other["custom"]["entry_ids"] == ["guide-id-card-reissue"]
+
+
+async def test_a_detail_asked_instead_of_picking_a_choice(client):
+    """"居住证怎么办" offers the permit's policy explainer and its guide; "要多久" instead of a
+    pick was out of scope (nothing answered yet). It is the offered guide's time limit."""
+    sender = new_sender()
+    first = (await say(client, sender, "居住证怎么办"))[0]
+    offered = [b["payload"].removeprefix("/entry ") for b in first.get("buttons", [])]
+    assert "guide-residence-permit" in offered, first["text"]
+    reply = (await say(client, sender, "要多久"))[0]
+    assert reply["custom"]["entry_ids"] == ["guide-residence-permit"], reply["text"]
+    assert reply["text"].split("\n")[1].startswith("办理时限："), reply["text"]
+
+
+async def test_short_questions_follow_the_conversation(client):
+    """After the passport guide: "加急呢" read as chit-chat, "那离婚呢" after marriage
+    registration too; "外地人能办吗" after the residence permit found the ID card's FAQ. A
+    remark ("真的吗", "你叫什么") still gets small talk, not the last answer again."""
+    sender = new_sender()
+    assert (await say(client, sender, "办护照要带什么"))[0]["custom"]["entry_ids"] == [
+        "guide-passport-apply"]
+    urgent = (await say(client, sender, "加急呢"))[0]
+    assert urgent["custom"]["entry_ids"] and "passport" in urgent["custom"]["entry_ids"][0]
+    for remark in ("真的吗", "你叫什么"):
+        assert (await say(client, sender, remark))[0]["custom"]["entry_ids"] == [], remark
+
+    sender = new_sender()
+    await say(client, sender, "结婚登记要带什么")
+    divorce = (await say(client, sender, "那离婚呢"))[0]
+    assert divorce["custom"]["entry_ids"] == ["guide-divorce-registration"], divorce["text"]
+
+    sender = new_sender()
+    await say(client, sender, "居住证怎么办")
+    await say(client, sender, "/entry guide-residence-permit")  # the guide's button
+    outsider = (await say(client, sender, "外地人能办吗"))[0]
+    assert outsider["custom"]["entry_ids"] == ["guide-residence-permit"], outsider["text"]
