@@ -69,6 +69,8 @@ def detect_field(text: str) -> str | None:
     for key, patterns in FIELD_PATTERNS.items():
         if key == "fee" and not _is_fee(lowered):
             continue  # "一个月多少钱" after the 低保 guide asks the standard, not the fee
+        if key == "time_limit" and _NOT_PROCESSING_TIME.search(lowered):
+            continue  # "能领多久" after the unemployment benefit's guide
         for pattern in patterns:
             if pattern in _MATERIAL_NOUNS and other_field:
                 continue
@@ -98,10 +100,12 @@ def _is_fee(lowered: str) -> bool:
     return not _NOT_A_FEE.search(lowered)
 
 
-# "居住证有效期多久", "出生多久内要上户口", "身份证多久换一次": how long a document stays valid
-# or a deadline the citizen must meet, not how long the office takes (办理时限).
+# "居住证有效期多久", "出生多久内要上户口", "身份证多久换一次": how long a document stays valid,
+# a deadline the citizen must meet or how long a benefit is paid, not how long the office takes
+# (办理时限).
 _NOT_PROCESSING_TIME = re.compile(
-    r"有效期|有效多久|能用多久|管多久|过期|(?:多久|多长时间|几天|多少天)[之以]?内|多久[换续]"
+    r"有效期|有效多久|能用多久|管多久|过期|(?:多久|多长时间|几天|多少天)[之以]?内|多久[换续]|"
+    r"(?:领|发|享受|拿)(?:多久|多长时间|几个月|几年)"  # how long a benefit is paid: "失业金能领多久"
 )
 
 
@@ -144,7 +148,7 @@ def names_matter(text: str) -> bool:
 
 
 # A question, not a remark ("哈哈", "好的"): only a question can be about the last answer.
-_QUESTION = re.compile(r"[?？]|呢|吗|么|多少|几|怎|能不能|可不可以|可以|什么|啥|哪|要不要|是否")
+_QUESTION = re.compile(r"[?？]|呢|吗|么|多少|多久|多长|几|怎|能不能|可不可以|可以|什么|啥|哪|要不要|是否")
 
 
 def is_question(text: str) -> bool:

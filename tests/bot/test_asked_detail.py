@@ -35,6 +35,7 @@ from bot.followup import (
     ("新生儿出生多久内要上户口", None, None),
     ("身份证多久换一次", None, None),
     ("居住证多长时间以内要续签", None, None),
+    ("失业金能领多久", None, None),
     ("居住证有效期多久，续签收费吗", "fee", "居住证有效期多久，续签"),
     # no detail, or nothing before it
     ("身份证丢了怎么补办", None, None),
@@ -55,6 +56,9 @@ def test_detail_and_matter(question: str, field: str | None, matter: str | None)
     # an amount paid out is not what the service costs
     ("一个月多少钱", None),
     ("能领多少钱", None),
+    # how long a benefit is paid is not the office's time limit
+    ("能领多久", None),
+    ("有效期多久", "expires_on"),
     ("在哪办", "location"),
     # a materials noun that another detail is asked about is not the materials field: a new
     # question, not "show the last guide's materials"
@@ -81,7 +85,7 @@ def test_what_an_elliptical_question_names(question: str, rest: str | None) -> N
 
 @pytest.mark.parametrize("question", [
     "一个月多少钱", "能领多少钱", "最多能贷多少", "外地人能办吗", "加急呢", "二胎呢", "小孩能办吗",
-    "有车能办吗", "过期了怎么办", "怎么申请",
+    "有车能办吗", "过期了怎么办", "怎么申请", "能领多久",
 ])
 def test_short_questions_about_the_last_answer(question: str) -> None:
     assert about_last_answer(question)

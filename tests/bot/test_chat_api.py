@@ -227,6 +227,18 @@ async def test_how_much_a_benefit_pays_is_not_its_fee(client):
     assert "收费标准" in reply["text"].split("\n")[-1]  # still offered, not answered
 
 
+async def test_how_much_and_how_long_a_benefit_pays(client):
+    """After the unemployment benefit's guide, "能领多久" was its 办理时限 (5 working days)."""
+    sender = new_sender()
+    first = (await say(client, sender, "失业金怎么领"))[0]
+    assert first["custom"]["entry_ids"] == ["guide-unemployment-insurance-claim"]
+    amount = (await say(client, sender, "能领多少钱"))[0]
+    assert "1890元" in amount["text"], amount["text"]
+    duration = (await say(client, sender, "能领多久"))[0]
+    assert "24个月" in duration["text"] and "办理时限" not in duration["text"].split("\n")[0]
+    assert not duration["text"].split("\n")[1].startswith("受理后"), duration["text"]
+
+
 async def test_a_question_with_no_matter_of_its_own_is_about_the_last_answer(client):
     """After the 低保 guide, "一个月多少钱" was the fee follow-up ("收费标准：免费"); taken as a
     new question, its words alone confidently matched the unemployment benefit's FAQ."""
