@@ -212,6 +212,9 @@ async def test_the_asked_detail_survives_a_did_you_mean_suggestion(client):
     # unrelated FAQs); looking up one's own income tax (was out of scope)
     ("公司不给交社保怎么办", "faq-employer-not-paying-social-insurance"),
     ("我想查一下我的个税", "faq-tax-payment-record"),
+    # content: the minimum contribution years are not a point to stop paying (was two
+    # unrelated choices)
+    ("养老保险交够15年就不用交了吗", "faq-pension-fifteen-years"),
 ])
 async def test_questions_found_by_trying_the_demo_city(client, question, expected):
     reply = (await say(client, new_sender(), question))[0]
