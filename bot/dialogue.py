@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from bot import texts
 from bot.answers import compose_entry, compose_field
 from bot.conversations import Conversation, ConversationStore, TurnRecord
-from bot.followup import asked_field, detect_field, parse_choice
+from bot.followup import asked_field, detect_field, parse_choice, same_matter
 from bot.handoff import HandoffService
 from bot.messages import Choice, InboundMessage, Reply, reply_from_dict
 from bot.router import Route, Router
@@ -207,8 +207,25 @@ class Bot:
         entry = self._entries.get(last)
         reply = compose_field(entry, key)
         if reply is None:
+            other = self._related_with_field(entry, key, text)
+            if other is not None:
+                return self._answer_entry(conversation, other, key)
             reply = Reply(texts.FOLLOW_UP_MISSING.format(title=entry.title))
         return _Turn([reply], intent="follow_up", entry_ids=[entry.id], answered=True)
+
+    def _related_with_field(self, entry: Entry, key: str, text: str) -> str | None:
+        """Another entry on the same matter that has the detail the last one lacks: "要带什么
+        材料" after the 低保 standard's explainer is the 低保 guide's materials."""
+        for entry_id in self._router.related(entry.title, text):
+            if entry_id == entry.id:
+                continue
+            try:
+                other = self._entries.get(entry_id)
+            except EntryNotFound:
+                continue
+            if same_matter(entry.title, other.title) and compose_field(other, key) is not None:
+                return other.id
+        return None
 
     def _detail_of_choices(self, conversation: Conversation, choices: dict[str, Any],
                            text: str) -> _Turn | None:

@@ -135,7 +135,8 @@ def _matter_terms() -> frozenset[str]:
     from retrieval.tokenize import SYNONYMS_PATH, USERDICT_PATH, read_lines, read_synonyms
 
     words = {line.split()[0].lower() for line in read_lines(USERDICT_PATH)}
-    words |= {"结婚", "离婚", "退休", "生育", "出生", "入学", "上学"}  # jieba keeps these whole
+    # words jieba keeps whole without the dictionary's help, which name matters too
+    words |= {"结婚", "离婚", "退休", "生育", "出生", "入学", "上学", "残疾人", "育儿补贴"}
     for term, canonical in read_synonyms(SYNONYMS_PATH).items():
         words |= {term, canonical}
     return frozenset(word for word in words if len(word) >= 2)
@@ -145,6 +146,13 @@ def names_matter(text: str) -> bool:
     """Whether the text names one of the domain's matters ("那护照呢", "低保呢")."""
     lowered = text.lower()
     return any(term in lowered for term in _matter_terms())
+
+
+def same_matter(title: str, other: str) -> bool:
+    """Whether two titles name a matter in common ("临江低保标准调整解读" and "最低生活保障
+    （低保）申请" both name 低保)."""
+    a, b = title.lower(), other.lower()
+    return any(term in a and term in b for term in _matter_terms())
 
 
 # A question, not a remark ("哈哈", "好的"): only a question can be about the last answer.

@@ -126,6 +126,13 @@ class Router:
                     result = again
         return self._decide(result, intent, confidence)
 
+    def related(self, title: str, text: str, k: int = 3) -> list[str]:
+        """Entries a question about `title`'s matter finds confidently, best first: where a
+        follow-up goes when the last entry lacks what it asks ("要带什么材料" after a policy
+        explainer finds the matter's guide)."""
+        result = self._retriever.search(f"{title} {text}", k=k)
+        return [hit.entry_id for hit in result.hits] if result.confident else []
+
     def _decide(self, result: SearchOutcome, intent: str, confidence: float) -> Route:
         hits = list(result.hits)
         if not result.confident or not hits:

@@ -10,6 +10,7 @@ from bot.followup import (
     detect_field,
     elliptical_rest,
     matter_of,
+    same_matter,
 )
 
 
@@ -100,3 +101,13 @@ def test_short_questions_about_the_last_answer(question: str) -> None:
 ])
 def test_what_is_not_about_the_last_answer(question: str) -> None:
     assert not about_last_answer(question)
+
+
+@pytest.mark.parametrize(("title", "other", "same"), [
+    ("临江低保标准调整解读", "最低生活保障（低保）申请", True),
+    ("临江市住房公积金个人住房贷款管理办法（2024年）解读", "住房公积金个人住房贷款申请", True),
+    ("临江市育儿补贴实施办法解读", "育儿补贴申领", True),
+    ("临江市育儿补贴实施办法解读", "生育津贴和生育医疗费用申领", False),
+])
+def test_titles_on_the_same_matter(title: str, other: str, same: bool) -> None:
+    assert same_matter(title, other) is same

@@ -293,3 +293,16 @@ async def test_short_questions_follow_the_conversation(client):
     await say(client, sender, "/entry guide-residence-permit")  # the guide's button
     outsider = (await say(client, sender, "外地人能办吗"))[0]
     assert outsider["custom"]["entry_ids"] == ["guide-residence-permit"], outsider["text"]
+
+
+async def test_a_detail_the_policy_lacks_comes_from_its_guide(client):
+    """A policy explainer has no materials: "要带什么材料" after the housing fund loan policy
+    said "《…》里没有这方面的说明"; the loan guide on the same matter has them."""
+    sender = new_sender()
+    policy = (await say(client, sender, "公积金贷款新政策"))[0]
+    assert policy["custom"]["entry_ids"] == ["policy-housing-fund-loan-2024"], policy["text"]
+    reply = (await say(client, sender, "要带什么材料"))[0]
+    assert reply["custom"]["entry_ids"] == ["guide-housing-fund-loan"], reply["text"]
+    assert "申请材料" in reply["text"]
+    # the guide is now the last answer: its own details follow from it
+    assert "办理时限" in (await say(client, sender, "要多久"))[0]["text"]
