@@ -20,6 +20,7 @@ from bot.followup import (
     ("结婚登记收费吗", "fee", "结婚登记"),
     ("驾照换证的咨询电话是多少", "phone", "驾照换证"),
     ("公积金提取要什么条件", "eligibility", "公积金提取"),
+    ("育儿补贴外地户口能领吗", "eligibility", "育儿补贴外地户口"),
     ("护照办理需要几天", "time_limit", "护照"),
     # an amount received is not a fee
     ("失业金能领多少钱", None, None),

@@ -306,3 +306,10 @@ async def test_a_detail_the_policy_lacks_comes_from_its_guide(client):
     assert "申请材料" in reply["text"]
     # the guide is now the last answer: its own details follow from it
     assert "办理时限" in (await say(client, sender, "要多久"))[0]["text"]
+
+
+async def test_who_may_claim_leads_when_asked(client):
+    """"能领吗" asks who may claim: the guide leads with 办理对象和条件 (it led with materials)."""
+    reply = (await say(client, new_sender(), "育儿补贴外地户口能领吗"))[0]
+    assert reply["custom"]["entry_ids"] == ["guide-childcare-subsidy-claim"], reply["text"]
+    assert reply["text"].split("\n")[1].startswith("办理对象和条件："), reply["text"]
