@@ -215,6 +215,11 @@ async def test_the_asked_detail_survives_a_did_you_mean_suggestion(client):
     # content: the minimum contribution years are not a point to stop paying (was two
     # unrelated choices)
     ("养老保险交够15年就不用交了吗", "faq-pension-fifteen-years"),
+    # content: a bare "护照怎么办" is a first application, not a lost passport (the lost
+    # passport guide's "护照丢了里面的签证怎么办" carried the "怎么办")
+    ("护照怎么办", "guide-passport-apply"),
+    # content: joining social insurance without an employer (was the FAQ on its subsidy)
+    ("灵活就业怎么交社保", "guide-flexible-employment-pension-enroll"),
 ])
 async def test_questions_found_by_trying_the_demo_city(client, question, expected):
     reply = (await say(client, new_sender(), question))[0]
