@@ -26,6 +26,8 @@ from knowledge_base.errors import EntryNotFound
 from knowledge_base.models import Entry
 
 MISSES_BEFORE_HANDOFF = 2
+# A reply to a matter's menu this short may describe the citizen's case ("身份证丢了").
+MAX_DESCRIBED_CHARS = 15
 Observer = Callable[[Conversation, "Outcome"], None]
 BACK_TO_BOT = ("返回", "退出人工", "取消人工", "不用人工了", "返回智能助手")
 
@@ -161,9 +163,14 @@ class Bot:
             picked = parse_choice(text, [c["title"] for c in choices["options"]])
             if picked is not None:
                 return self._answer_entry(conversation, choices["options"][picked]["id"], asked)
-            detail = self._detail_of_choices(conversation, choices, text)
-            if detail is not None:
-                return detail
+            if choices.get("matter"):
+                menu = self._within_menu(conversation, choices, text)
+                if menu is not None:
+                    return menu
+            else:
+                detail = self._detail_of_choices(conversation, choices, text)
+                if detail is not None:
+                    return detail
         if self._not_helpful_in_a_row(conversation):
             return self._hand_over(conversation, "not_helpful", texts.HANDOFF_NOT_HELPFUL)
         follow = self._follow_up(conversation, text)
@@ -245,10 +252,42 @@ class Bot:
                 return self._answer_entry(conversation, entry.id, key)
         return None
 
+    def _within_menu(self, conversation: Conversation, menu: dict[str, Any],
+                     text: str) -> _Turn | None:
+        """A reply to a matter's menu that does not give a number. One that describes the
+        citizen's case ("丢了", "第一次办" after "办身份证") gets the service it describes; one
+        that asks a detail ("要带什么材料") gets the menu again, since the materials depend on
+        the service, and the answer picked next leads with that detail."""
+        key = detect_field(text)
+        options = menu["options"]
+        if key is not None:
+            route = Route("menu", "ask_service_guide", 1.0, tuple(o["id"] for o in options),
+                          tuple(o["title"] for o in options), matter=menu["matter"])
+            lead = texts.MENU_FIRST.format(detail=texts.DETAIL_NAMES.get(key, "具体内容"))
+            return self._offer(conversation, lead, route, True, key)
+        if len(text) > MAX_DESCRIBED_CHARS:
+            return None
+        route = self._router.within_menu(menu["matter"], text, [o["id"] for o in options])
+        if route is None:
+            return None
+        asked = menu.get("asked") or asked_field(text)
+        if route.action == "menu":
+            return self._offer(conversation, texts.CLARIFY, route, True, asked)
+        if route.action == "answer":
+            turn = self._answer_entry(conversation, route.entry_ids[0], asked)
+        else:
+            turn = self._dispatch(conversation, text, route)
+        turn.intent = turn.intent or route.intent
+        turn.confidence = route.confidence
+        return turn
+
     def _last_title(self, conversation: Conversation) -> str | None:
-        """The matter a short question may be about: the first entry offered by choices the
-        citizen has not picked from, else the entry answered last."""
+        """The matter a short question may be about: the matter of a menu, or the first
+        entry offered by choices, that the citizen has not picked from; else the entry
+        answered last."""
         pending = conversation.slots.get("pending") or {}
+        if pending.get("type") == "choices" and pending.get("matter"):
+            return str(pending["matter"])
         if pending.get("type") == "choices" and pending.get("options"):
             return str(pending["options"][0]["title"])
         last = conversation.slots.get("last_entry")
@@ -285,6 +324,9 @@ class Bot:
             return self._answer_entry(conversation, route.entry_ids[0], asked_field(text))
         if route.action == "clarify":
             return self._offer(conversation, texts.CLARIFY, route, True, asked_field(text))
+        if route.action == "menu":
+            lead = texts.MENU.format(matter=route.matter)
+            return self._offer(conversation, lead, route, True, asked_field(text))
         if route.action == "ticket" and any(t in text for t in self._policy.topics):
             return self._hand_over(conversation, "topic", texts.HANDOFF_TOPIC)
         if route.action == "ticket":
@@ -301,6 +343,8 @@ class Bot:
                asked: str | None = None) -> _Turn:
         options = [{"id": i, "title": t} for i, t in zip(route.entry_ids, route.titles)]
         conversation.slots["pending"] = {"type": "choices", "options": options, "asked": asked}
+        if route.matter:
+            conversation.slots["pending"]["matter"] = route.matter
         lines = [lead] + [f"{n}. {o['title']}" for n, o in enumerate(options, 1)]
         choices = tuple(Choice(o["title"], f"/entry {o['id']}") for o in options)
         return _Turn(

@@ -77,7 +77,7 @@ def detect_field(text: str) -> str | None:
                 continue
             if pattern in lowered:
                 rest = _FILLER.sub("", lowered.replace(pattern, ""))
-                if len(rest) <= 2:
+                if len(rest) <= 2 and not names_matter(rest):  # "驾照怎么弄" is a new question
                     return key
     return None
 
@@ -149,6 +149,71 @@ def names_matter(text: str) -> bool:
     return any(term in lowered for term in _matter_terms())
 
 
+# Words of the domain's lists that say what to do or which detail, not which matter: they
+# are taken away from a question like the filler ("身份证怎么办理", "驾照的手续").
+_ACTION_TERMS = frozenset({
+    "办理", "申办", "手续", "流程", "材料", "资料", "费用", "收费", "价格", "多少钱",
+    "查询", "查看", "查找",
+})
+# What a question about a matter may say besides naming it and still not say which of the
+# matter's services it means ("我想办个身份证", "驾照怎么弄").
+_GENERIC = re.compile(r"申请|申领|业务|事项|相关|方面|问题|咨询|了解|怎样|怎么样|怎么弄|如何|一下|张|本|证件")
+
+
+# Field patterns and action words, longest first: "在哪里办" loses "哪里办", not "在哪".
+_DETAIL_WORDS = sorted(
+    {p for patterns in FIELD_PATTERNS.values() for p in patterns} | _ACTION_TERMS,
+    key=len, reverse=True,
+)
+
+
+@functools.cache
+def _synonym_groups() -> dict[str, tuple[str, ...]]:
+    from retrieval.tokenize import SYNONYMS_PATH, read_synonyms
+
+    groups: dict[str, list[str]] = {}
+    mapping = read_synonyms(SYNONYMS_PATH)
+    for term, canonical in mapping.items():
+        groups.setdefault(canonical, []).append(term)
+    return {term: tuple(groups[canonical]) for term, canonical in mapping.items()}
+
+
+def bare_matter(text: str) -> str | None:
+    """The matter a question names and nothing else ("办身份证", "驾照怎么办", "结婚证要带什么
+    材料"): which of the matter's services it means is left open. None when the question
+    says more ("身份证丢了怎么办", "小孩办身份证", "办临时身份证" names a matter of its own)."""
+    if len(text) > MAX_ELLIPTICAL_CHARS + 5:
+        return None
+    lowered = text.lower()
+    found = [term for term in _matter_terms() if term in lowered and term not in _ACTION_TERMS]
+    # the longest term only: "居民身份证" holds "身份证", "临时身份证" is a matter of its own
+    found = [t for t in found if not any(t != other and t in other for other in found)]
+    if len(found) != 1:
+        return None
+    rest = lowered.replace(found[0], "")
+    for word in _DETAIL_WORDS:
+        rest = rest.replace(word, "")
+    rest = _FILLER.sub("", _GENERIC.sub("", rest))
+    return found[0] if not rest else None
+
+
+def matter_synonyms(term: str) -> tuple[str, ...]:
+    """The term and the words that mean the same ("驾照": 驾驶证, 机动车驾驶证 ...)."""
+    return _synonym_groups().get(term.lower(), (term.lower(),))
+
+
+# Words of a service's title that make it one variant of its matter, for a citizen in one
+# situation: a lost card, a temporary one, a change or closing. A question that names only
+# the matter is not asking for them first.
+_VARIANT = re.compile(r"补领|补发|补办|补换|遗失|丢失|损毁|被盗|临时|注销|变更|再次|解押")
+
+
+def is_variant_title(title: str) -> bool:
+    """Whether a service title names a variant ("居民身份证丢失补领"); words in brackets
+    only qualify it ("居民身份证有效期满换领（含损坏换领）" is not a variant)."""
+    return _VARIANT.search(re.sub(r"（[^）]*）|\([^)]*\)", "", title)) is not None
+
+
 def same_matter(title: str, other: str) -> bool:
     """Whether two titles name a matter in common ("临江低保标准调整解读" and "最低生活保障
     （低保）申请" both name 低保)."""
@@ -209,8 +274,13 @@ def matter_of(text: str) -> str | None:
     return head if len(head) >= 2 else None
 
 
-_ORDINALS = {"一": 1, "二": 2, "两": 2, "三": 3, "1": 1, "2": 2, "3": 3, "①": 1, "②": 2, "③": 3}
-_CHOICE = re.compile(r"^(?:选|选择|要|看)?\s*(?:第)?\s*([一二两三123①②③])\s*(?:个|项|条|号)?\s*[。.!！]?$")
+_ORDINALS = {
+    **{c: n for n, c in enumerate("一二三四五六七八九", 1)}, "两": 2,
+    **{str(n): n for n in range(1, 10)}, **{c: n for n, c in enumerate("①②③④⑤⑥⑦⑧⑨", 1)},
+}
+_CHOICE = re.compile(
+    r"^(?:选|选择|要|看|办)?\s*(?:第)?\s*([一二两三四五六七八九1-9①-⑨])\s*(?:个|项|条|号|种)?\s*[。.!！]?$"
+)
 
 
 def parse_choice(text: str, titles: Sequence[str]) -> int | None:

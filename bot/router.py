@@ -4,15 +4,18 @@ whether the knowledge base can answer it, and together they choose an action."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from bot import texts
 from bot.followup import (
     MAX_ELLIPTICAL_CHARS,
     about_last_answer,
+    bare_matter,
     is_question,
+    is_variant_title,
     matter_of,
+    matter_synonyms,
     names_matter,
 )
 
@@ -51,6 +54,8 @@ class SearchOutcome(Protocol):
 class Retriever(Protocol):
     def search(self, query: str, k: int = 5) -> SearchOutcome: ...
 
+    def guides_about(self, terms: Sequence[str]) -> Sequence[tuple[str, str]]: ...
+
 
 class Prediction(Protocol):
     def to_rasa(self, text: str) -> dict[str, Any]: ...
@@ -60,14 +65,22 @@ class Classifier(Protocol):
     def parse(self, text: str) -> Prediction: ...
 
 
+# A matter's services offered at most, when a question names only the matter.
+MAX_MENU = 6
+_FIRST_TIME = ("首次", "设立", "新办", "初次")
+# How far ahead of the other offered services a reply to a menu must put one to pick it.
+PICK_MARGIN = 0.15
+
+
 @dataclass(frozen=True)
 class Route:
-    action: str  # answer / clarify / not_found / ticket / handoff / canned
+    action: str  # answer / clarify / menu / not_found / ticket / handoff / canned
     intent: str
     confidence: float
     entry_ids: tuple[str, ...] = ()
     titles: tuple[str, ...] = ()
     canned: str | None = None
+    matter: str | None = None  # menu: the matter the citizen named, in their words
 
 
 class Router:
@@ -105,7 +118,74 @@ class Router:
         tiny = len(text) <= 4 and not names_matter(text)  # "嗯嗯", "哈哈"
         if intent in CANNED and not searched and (confidence >= SMALL_TALK_FIRM or tiny):
             return Route("canned", intent, confidence, canned=CANNED[intent])
-        return self._search(text, intent, confidence, context)
+        route = self._search(text, intent, confidence, context)
+        if context is None and route.action in ("answer", "clarify", "not_found"):
+            return self._menu(text, route) or route
+        return route
+
+    def _menu(self, text: str, route: Route) -> Route | None:
+        """The matter's services to choose from, for a question that names only a matter
+        with several ("办身份证": first card, renewal, lost card, temporary card), instead of
+        whichever of them the words came nearest. None where the matter has one service, or
+        where the best hit is its only general one ("办护照": the first passport, not the
+        lost-passport guide)."""
+        matter = bare_matter(text)
+        if matter is None:
+            return None
+        words = matter_synonyms(matter)
+        family = list(self._retriever.guides_about(words))
+        titled = [title for _, title in family if any(w in title.lower() for w in words)]
+        if len(family) < 2 or (len(titled) == 1 and not is_variant_title(titled[0])):
+            # one service is named for the matter ("居住证申领"); the others only concern it
+            return None
+        general = [entry_id for entry_id, title in family if not is_variant_title(title)]
+        top = route.entry_ids[0] if route.entry_ids else None
+        if route.action == "answer" and general == [top]:
+            return None
+        rank = {entry_id: n for n, entry_id in enumerate(route.entry_ids)}
+        family.sort(key=lambda item: (
+            is_variant_title(item[1]), rank.get(item[0], len(rank)),
+            not any(word in item[1] for word in _FIRST_TIME), item[1],
+        ))
+        if route.action != "not_found" and top is not None and top not in dict(family):
+            # the best hit is about the matter without naming it ("营业执照": 公司设立登记)
+            family.insert(0, (top, route.titles[0]))
+        family = family[:MAX_MENU]
+        return Route(
+            "menu", route.intent, route.confidence,
+            entry_ids=tuple(i for i, _ in family), titles=tuple(t for _, t in family),
+            matter=matter,
+        )
+
+    def within_menu(self, matter: str, text: str, options: Sequence[str]) -> Route | None:
+        """A reply to a matter's menu that gives no number: one that describes the citizen's
+        case ("丢了", "第一次办" after "办身份证") answers the service it describes, or offers
+        again the few it may mean ("坏了": the lost card, or the renewal that covers damaged
+        cards); a question about the matter that no offered service answers best ("外地人能办
+        吗": an FAQ) is answered as a question about that matter. None for anything else: small
+        talk, a request for a person, or a question that names a matter of its own ("户口本丢
+        了怎么办"), which take the usual way."""
+        others = text.lower()
+        for word in matter_synonyms(matter):
+            others = others.replace(word, "")
+        if names_matter(others):
+            return None
+        parsed = self._classifier.parse(text).to_rasa(text)
+        intent = str(parsed["intent"]["name"])
+        confidence = float(parsed["intent"]["confidence"])
+        if intent not in ASK_INTENTS and intent not in UNSURE_INTENTS:
+            return None
+        result = self._retriever.search(f"{matter}{text}", k=5)
+        hits = list(result.hits)
+        if not result.confident or not hits:
+            return None
+        if hits[0].entry_id not in options:
+            return self._decide(result, intent, confidence)
+        close = [h for h in hits if h.entry_id in options and hits[0].score - h.score < PICK_MARGIN]
+        if len(close) == 1:
+            return self._with_hits("answer", intent, confidence, close)
+        route = self._with_hits("menu", intent, confidence, close[: self._max_choices])
+        return replace(route, matter=matter)
 
     def _search(self, text: str, intent: str, confidence: float, context: str | None) -> Route:
         if context:

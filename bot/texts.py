@@ -27,6 +27,21 @@ NOT_FOUND = (
 )
 DID_YOU_MEAN = "我没有找到完全对应的答案。您想问的是不是下面这些？回复序号即可："
 CLARIFY = "您想了解的是哪一项？回复序号即可："
+# {matter}: the matter as the citizen named it ("身份证")
+MENU = "{matter}相关的业务有下面几项，您要办的是哪一项？回复序号，或者说说您的情况就行："
+# {detail}: what the citizen asked about before picking one (DETAIL_NAMES)
+MENU_FIRST = "{detail}要看您办的是哪一项。请先回复序号："
+DETAIL_NAMES = {
+    "materials": "要带的材料",
+    "steps": "办理流程",
+    "location": "办理地点",
+    "online": "网上怎么办",
+    "eligibility": "办理条件",
+    "time_limit": "办理时限",
+    "fee": "收费",
+    "phone": "咨询电话",
+    "basis": "办理依据",
+}
 CHOICE_INVALID = "没看明白您选的是哪一项，请回复序号（比如“1”），或者直接说出您的问题。"
 FOLLOW_UP_MISSING = "《{title}》里没有这方面的说明。您可以拨打12345政务服务便民热线进一步咨询。"
 NO_REPLACEMENT = "暂时没有查到替代它的新政策，建议拨打12345政务服务便民热线确认。"

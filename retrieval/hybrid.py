@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -189,6 +189,21 @@ class HybridRetriever:
         result = replace(self.search_vector(text, vector, k), query=query)
         self.cache.put(key, result, generation)
         return result
+
+    def guides_about(self, terms: Sequence[str]) -> list[tuple[str, str]]:
+        """(id, title) of the service guides whose title holds one of `terms` or that have
+        one of them as a keyword, in the order the index holds them: a matter's services,
+        for a citizen who named only the matter ("办身份证")."""
+        wanted = [term.lower() for term in terms if term]
+        with self._lock.read():
+            return [
+                (entry.entry_id, entry.title)
+                for entry in self.catalog.entries.values()
+                if entry.kind == "guide" and any(
+                    term in entry.title.lower() or term in (k.lower() for k in entry.keywords)
+                    for term in wanted
+                )
+            ]
 
     def search_vector(self, text: str, vector: np.ndarray, k: int = 5) -> SearchResult:
         """Search with a query already cleaned and embedded (no cache)."""

@@ -57,10 +57,15 @@ class SparseRetriever:
     """Character-bigram overlap with each entry's title, questions and keywords."""
 
     def __init__(self, entries: Sequence[Entry]) -> None:
+        self._entries = list(entries)
         self._docs = [
             (e.id, e.title, bigrams(" ".join([e.title, e.title, *e.questions, *e.keywords])))
             for e in entries
         ]
+
+    def guides_about(self, terms: Sequence[str]) -> list[tuple[str, str]]:
+        return [(e.id, e.title) for e in self._entries if e.kind == "guide"
+                and any(t in e.title or t in e.keywords for t in terms)]
 
     def search(self, query: str, k: int = 5) -> SearchResult:
         wanted = bigrams(query)
