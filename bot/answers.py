@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from bot import texts
 from bot.messages import Card, CardField, Choice, Citation, Link, Reply
 from knowledge_base.models import VALIDITY_LABELS, Entry, EntryKind, GuideDetails, PolicyDetails
 
@@ -175,3 +176,26 @@ def compose_field(entry: Entry, key: str) -> Reply | None:
         return None
     label, text = fields[key]
     return Reply(f"【{entry.title}】{label}：\n{text}", citations=(citation_for(entry),))
+
+
+def compose_again(
+    entry: Entry, today: dt.date, replacement: Entry | None = None, asked: str | None = None
+) -> Reply:
+    """The entry the conversation has just answered, asked about again in other words ("一个
+    月多少钱" after the 低保 guide): the whole guide is already on the citizen's screen, so the
+    detail asked, else the gist (a policy's validity warning kept), and what else to ask."""
+    if asked is not None:
+        field = compose_field(entry, asked)
+        if field is not None:
+            return field
+    if entry.kind is EntryKind.FAQ:
+        return compose_faq(entry)
+    warning = validity_warning(entry, today, replacement)
+    hint = texts.AGAIN_GUIDE if entry.kind is EntryKind.GUIDE else texts.AGAIN_POLICY
+    lines = [f"【{entry.title}】", *([warning] if warning else []), entry.text or "", hint]
+    choices = (Choice(f"查看《{replacement.title}》", f"/entry {replacement.id}"),) if (
+        warning and replacement is not None
+    ) else ()
+    return Reply("\n".join(line for line in lines if line), choices=choices,
+                 citations=(citation_for(entry),))
+

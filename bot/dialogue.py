@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from bot import texts
-from bot.answers import compose_entry, compose_field
+from bot.answers import compose_again, compose_entry, compose_field
 from bot.conversations import Conversation, ConversationStore, TurnRecord
 from bot.followup import asked_field, detect_field, parse_choice, same_matter
 from bot.handoff import HandoffService
@@ -299,13 +299,18 @@ class Bot:
             return None
 
     def _answer_entry(self, conversation: Conversation, entry_id: str,
-                      asked: str | None = None) -> _Turn:
+                      asked: str | None = None, again: bool = False) -> _Turn:
+        """`again`: a question routed afresh that finds the entry answered last gets the
+        detail it asks or the gist, not the whole entry once more."""
         entry = self._entries.get(entry_id)
         replacement = None
         if entry.policy is not None and entry.policy.replaced_by:
             replacement = self._entries.get(entry.policy.replaced_by)
-        reply = compose_entry(entry, self._today(), replacement, asked)
         slots = conversation.slots
+        if again and entry.id == slots.get("last_entry") and not slots.get("pending"):
+            reply = compose_again(entry, self._today(), replacement, asked)
+        else:
+            reply = compose_entry(entry, self._today(), replacement, asked)
         slots.pop("pending", None)
         slots["last_entry"] = entry.id
         slots["replacement"] = replacement.id if replacement else None
@@ -321,7 +326,7 @@ class Bot:
 
     def _dispatch(self, conversation: Conversation, text: str, route: Route) -> _Turn:
         if route.action == "answer":
-            return self._answer_entry(conversation, route.entry_ids[0], asked_field(text))
+            return self._answer_entry(conversation, route.entry_ids[0], asked_field(text), True)
         if route.action == "clarify":
             return self._offer(conversation, texts.CLARIFY, route, True, asked_field(text))
         if route.action == "menu":

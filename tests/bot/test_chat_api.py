@@ -319,3 +319,24 @@ async def test_who_may_claim_leads_when_asked(client):
     reply = (await say(client, new_sender(), "育儿补贴外地户口能领吗"))[0]
     assert reply["custom"]["entry_ids"] == ["guide-childcare-subsidy-claim"], reply["text"]
     assert reply["text"].split("\n")[1].startswith("办理对象和条件："), reply["text"]
+
+
+async def test_asking_again_about_the_last_answer_gets_the_gist_not_the_whole_guide(client):
+    """"一个月多少钱" after the 低保 guide sent the whole guide again (materials, steps, places):
+    on WeChat a screenful the citizen had just read. It gets the gist, which holds the amount,
+    and a detail it names gets that detail alone."""
+    sender = new_sender()
+    first = (await say(client, sender, "低保怎么申请"))[0]
+    assert "申请材料" in first["text"]
+    amount = (await say(client, sender, "一个月多少钱"))[0]
+    assert amount["custom"]["entry_ids"] == ["guide-minimum-living-allowance"]
+    assert "1050元" in amount["text"] and "申请材料" not in amount["text"], amount["text"]
+    assert amount["text"].endswith(texts.AGAIN_GUIDE)
+    assert amount["custom"]["citations"][0]["entry_id"] == "guide-minimum-living-allowance"
+    who = (await say(client, sender, "外地人能办吗"))[0]
+    assert who["custom"]["entry_ids"] == ["guide-minimum-living-allowance"], who["text"]
+    assert who["text"].startswith("【最低生活保障（低保）申请】办理对象和条件：")
+    assert "申请材料" not in who["text"]
+    # a new question on another matter still gets its whole answer
+    other = (await say(client, sender, "身份证丢了怎么补办"))[0]
+    assert "申请材料" in other["text"] and "办理流程" in other["text"]

@@ -34,3 +34,14 @@ async def test_search_flags_non_current_policies(client):
     flags = {r["id"]: r["current"] for r in body["results"]}
     assert flags.get("policy-housing-fund-loan-2021") is False
     assert flags.get("policy-housing-fund-loan-2024", True) is True
+
+
+async def test_a_repealed_policy_asked_about_again_still_warns(client):
+    """The second answer about the same entry is its gist: the warning stays in it."""
+    await say(client, "validity-3", "/entry policy-housing-fund-loan-2021")
+    replies = await say(client, "validity-3", "2021年公积金贷款政策")
+    assert replies[0]["custom"]["entry_ids"] == ["policy-housing-fund-loan-2021"]
+    text = replies[0]["text"]
+    assert "请注意" in text and "已废止" in text, text
+    assert "问：" not in text  # the gist, not the whole explainer again
+    assert replies[0]["buttons"][0]["payload"] == "/entry policy-housing-fund-loan-2024"
