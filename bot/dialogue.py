@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from bot import texts
 from bot.answers import compose_again, compose_entry, compose_field
 from bot.conversations import Conversation, ConversationStore, TurnRecord
-from bot.followup import asked_field, detect_field, parse_choice, same_matter
+from bot.followup import asked_field, detect_field, guide_detail, parse_choice, same_matter
 from bot.handoff import HandoffService
 from bot.messages import Choice, InboundMessage, Reply, reply_from_dict
 from bot.router import Route, Router
@@ -328,6 +328,9 @@ class Bot:
         if route.action == "answer":
             return self._answer_entry(conversation, route.entry_ids[0], asked_field(text), True)
         if route.action == "clarify":
+            only = self._only_with_detail(route.entry_ids, guide_detail(text))
+            if only is not None:
+                return self._answer_entry(conversation, only, asked_field(text), True)
             return self._offer(conversation, texts.CLARIFY, route, True, asked_field(text))
         if route.action == "menu":
             lead = texts.MENU.format(matter=route.matter)
@@ -343,6 +346,21 @@ class Bot:
             return self._miss(conversation, route, asked_field(text))
         conversation.slots["misses"] = 0
         return _Turn([Reply(route.canned or texts.CHITCHAT)])
+
+    def _only_with_detail(self, entry_ids: Sequence[str], key: str | None) -> str | None:
+        """The one close hit that has the detail a question asks ("办居住证要带什么材料": the
+        permit's guide has materials, its policy explainer has none), if only one has it."""
+        if key is None:
+            return None
+        having = []
+        for entry_id in entry_ids:
+            try:
+                entry = self._entries.get(entry_id)
+            except EntryNotFound:
+                continue
+            if compose_field(entry, key) is not None:
+                having.append(entry_id)
+        return having[0] if len(having) == 1 else None
 
     def _offer(self, conversation: Conversation, lead: str, route: Route, answered: bool,
                asked: str | None = None) -> _Turn:

@@ -123,6 +123,27 @@ def asked_field(text: str) -> str | None:
     return None
 
 
+# Details only a service guide has: a question that asks one of them is not about a policy
+# explainer or an FAQ that came near it.
+GUIDE_DETAILS = ("materials", "location", "steps", "online", "time_limit", "fee")
+
+
+def guide_detail(text: str) -> str | None:
+    """A detail of a service guide that a whole question asks ("办居住证要带什么材料": the
+    materials), whatever else it says; None when it asks none."""
+    key = asked_field(text)
+    if key in GUIDE_DETAILS:
+        return key
+    lowered = text.lower()
+    for key in GUIDE_DETAILS:
+        if key in ("fee", "time_limit"):
+            continue  # asked_field has judged these, with their exceptions
+        if any(pattern in lowered for pattern in FIELD_PATTERNS[key]
+               if pattern not in _MATERIAL_NOUNS or key != "materials"):
+            return key
+    return None
+
+
 # What an elliptical question asks ("一个月多少钱", "最多能贷多少", "每个月发多少"): with these
 # and the filler taken away, nothing is left that names a matter of its own.
 _AMOUNT_ASK = re.compile(r"多少钱?|几块钱|钱|标准|额度|最高|最多|一个月|每个月|每月|一年|每年|能领|能贷|能报|发|领|贷|补")

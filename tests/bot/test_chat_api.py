@@ -340,3 +340,16 @@ async def test_asking_again_about_the_last_answer_gets_the_gist_not_the_whole_gu
     # a new question on another matter still gets its whole answer
     other = (await say(client, sender, "身份证丢了怎么补办"))[0]
     assert "申请材料" in other["text"] and "办理流程" in other["text"]
+
+
+async def test_a_guide_detail_decides_between_close_hits(client):
+    """"办居住证要带什么材料" offered the permit's policy explainer and its guide, though only
+    the guide has materials: it answers the guide. "居住证怎么办" names no detail and still
+    offers both."""
+    reply = (await say(client, new_sender(), "办居住证要带什么材料"))[0]
+    assert reply["custom"]["entry_ids"] == ["guide-residence-permit"], reply["text"]
+    assert "申请材料" in reply["text"]
+    where = (await say(client, new_sender(), "居住证在哪里办"))[0]
+    assert where["custom"]["entry_ids"] == ["guide-residence-permit"], where["text"]
+    both = (await say(client, new_sender(), "居住证怎么办"))[0]
+    assert len(both["buttons"]) >= 2, both["text"]
