@@ -221,6 +221,18 @@ async def test_the_asked_detail_survives_a_did_you_mean_suggestion(client):
     # content: joining social insurance without an employer (was not found, 0.28); worded
     # unlike any of the guide's similar questions
     ("我是跑滴滴的怎么交社保", "guide-flexible-employment-pension-enroll"),
+    # content (session 16), each worded unlike the entry's similar questions: public rental
+    # housing (answered the guide to withdrawing the housing fund for rent, 0.72); buying a
+    # home from another province (the FAQ on housing fund loans from elsewhere, 0.95); paying
+    # social insurance without an employer (the FAQ on employers who do not pay); opening a
+    # sole proprietorship (a choice of its tax FAQ and the housing fund); a lost household
+    # register (nothing); a first driving licence (the licence-reissue guide)
+    ("想申请政府的公租房，需要什么手续", "guide-public-rental-housing"),
+    ("外地户口在临江买房有限制吗", "faq-offsite-home-purchase"),
+    ("离职以后社保自己怎么交", "faq-how-to-pay-social-insurance"),
+    ("开个体户要办什么手续", "guide-individual-business-registration"),
+    ("户口本找不到了去哪补办", "guide-hukou-book-reissue"),
+    ("我想学开车考个驾照", "guide-driving-license-first-apply"),
 ])
 async def test_questions_found_by_trying_the_demo_city(client, question, expected):
     reply = (await say(client, new_sender(), question))[0]
