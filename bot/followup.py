@@ -28,14 +28,16 @@ FIELD_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "location": (
         "在哪", "哪里办", "哪儿办", "去哪", "地点", "地址", "窗口", "办公时间",
-        "几点", "上班时间", "哪个部门", "到哪",
+        "几点", "上班时间", "哪个部门", "到哪", "周末", "周六", "星期六", "节假日",
     ),
     "time_limit": (*ASKED_FIELD_PATTERNS["time_limit"], "什么时候好"),
     "fee": ASKED_FIELD_PATTERNS["fee"],
     "phone": (*ASKED_FIELD_PATTERNS["phone"], "怎么联系"),
     "online": ("网上", "线上", "在线", "手机上", "app", "小程序", "网办", "不用跑"),
     "steps": ("流程", "步骤", "程序", "怎么办理", "怎么弄", "怎么操作", "手续"),
-    "eligibility": (*ASKED_FIELD_PATTERNS["eligibility"], "对象", "符合"),
+    # who may apply covers whether the citizen must come in person or someone else may
+    "eligibility": (*ASKED_FIELD_PATTERNS["eligibility"], "对象", "符合", "代办", "代领", "本人",
+                    "委托", "替我"),
     "basis": (*ASKED_FIELD_PATTERNS["basis"], "法规", "法律"),
     "effective_on": ("什么时候施行", "什么时候开始", "何时施行", "生效", "施行"),
     "expires_on": ("有效期", "什么时候到期", "失效", "到期"),
@@ -264,6 +266,23 @@ def about_last_answer(text: str) -> bool:
     if rest is None or names_matter(rest):
         return False
     return bool(_CHAT.sub("", rest)) or _AMOUNT_ASK.search(text) is not None
+
+
+# Words that say which case of a matter a question is about: "那换领呢" after the lost-card
+# guide asks about the same matter's renewal.
+_CASE_WORDS = re.compile(r"换领|换证|换发|补领|补办|补发|首次|第一次|初次|临时|注销|变更|挂失|续签|迁入|迁出")
+
+
+def context_for(title: str, text: str) -> str:
+    """What to search a short question with, given the title of the entry it follows: the
+    title, or only its matter when the question names another case of it ("那换领呢" after
+    "居民身份证丢失补领" is searched with "居民身份证", not with "丢失补领")."""
+    cases = {m.group(0) for m in _CASE_WORDS.finditer(text)}
+    if not cases or any(case in title for case in cases):
+        return title
+    lowered = title.lower()
+    terms = [t for t in _matter_terms() if t in lowered and t not in _ACTION_TERMS]
+    return max(terms, key=len) if terms else title
 
 
 def elliptical_rest(text: str) -> str | None:

@@ -12,6 +12,7 @@ from bot.followup import (
     MAX_ELLIPTICAL_CHARS,
     about_last_answer,
     bare_matter,
+    context_for,
     is_question,
     is_variant_title,
     matter_of,
@@ -192,7 +193,7 @@ class Router:
             # "一个月多少钱" after the 低保 guide asks about 低保, however confidently the
             # words alone match some other entry's "每个月能领多少"; "外地人能办吗" after the
             # residence permit is about the permit, not the ID card's FAQ for 外地人
-            result = self._retriever.search(f"{context} {text}", k=5)
+            result = self._retriever.search(f"{context_for(context, text)} {text}", k=5)
             if result.confident:
                 return self._decide(result, intent, confidence)
         result = self._retriever.search(text, k=5)

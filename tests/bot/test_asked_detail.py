@@ -7,6 +7,7 @@ import pytest
 from bot.followup import (
     about_last_answer,
     asked_field,
+    context_for,
     detect_field,
     elliptical_rest,
     matter_of,
@@ -68,6 +69,11 @@ def test_detail_and_matter(question: str, field: str | None, matter: str | None)
     ("材料交了几天能好", None),
     # a new matter with its materials
     ("护照要带什么材料", None),
+    # office hours are where-and-when, not who may ("能办吗"); coming in person or sending
+    # someone is who may
+    ("周末能办吗", "location"),
+    ("可以代办吗", "eligibility"),
+    ("需要本人去吗", "eligibility"),
 ])
 def test_follow_up_field(follow_up: str, field: str | None) -> None:
     assert detect_field(follow_up) == field
@@ -112,3 +118,16 @@ def test_what_is_not_about_the_last_answer(question: str) -> None:
 ])
 def test_titles_on_the_same_matter(title: str, other: str, same: bool) -> None:
     assert same_matter(title, other) is same
+
+
+@pytest.mark.parametrize(("title", "question", "context"), [
+    # another case of the same matter: searched with the matter, not the last case
+    ("居民身份证丢失补领", "那换领呢", "居民身份证"),
+    ("普通护照首次申领和到期换发", "丢了补办呢", "护照"),
+    # the same case, or no case named: the whole title
+    ("居民身份证丢失补领", "补领要多久", "居民身份证丢失补领"),
+    ("最低生活保障（低保）申请", "一个月多少钱", "最低生活保障（低保）申请"),
+])
+def test_what_a_short_question_is_searched_with(title: str, question: str, context: str) -> None:
+    assert context_for(title, question) == context
+

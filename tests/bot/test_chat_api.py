@@ -365,3 +365,22 @@ async def test_a_guide_detail_decides_between_close_hits(client):
     assert where["custom"]["entry_ids"] == ["guide-residence-permit"], where["text"]
     both = (await say(client, new_sender(), "居住证怎么办"))[0]
     assert len(both["buttons"]) >= 2, both["text"]
+
+
+async def test_follow_ups_on_hours_proxies_and_another_case(client):
+    """After the lost-card guide: "周末能办吗" was read as who may apply ("能办吗"), "可以代办吗"
+    sent the whole guide again, and "那换领呢" answered the lost-card guide once more (the
+    search carried its title "…丢失补领"). After the licence renewal, "那补领呢" is the
+    licence's reissue."""
+    sender = new_sender()
+    await say(client, sender, "身份证丢了怎么补办")
+    proxy = (await say(client, sender, "可以代办吗"))[0]
+    assert "办理对象和条件" in proxy["text"].split("\n")[0] and "本人须到场" in proxy["text"]
+    weekend = (await say(client, sender, "周末能办吗"))[0]
+    assert "办理地点" in weekend["text"].split("\n")[0] and "周六" in weekend["text"]
+    renewal = (await say(client, sender, "那换领呢"))[0]
+    assert renewal["custom"]["entry_ids"] == ["guide-id-card-renewal"], renewal["text"]
+    sender = new_sender()
+    await say(client, sender, "驾照到期了怎么换")
+    reissue = (await say(client, sender, "那补领呢"))[0]
+    assert reissue["custom"]["entry_ids"] == ["guide-driving-license-reissue"], reissue["text"]
