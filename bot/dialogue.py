@@ -8,6 +8,7 @@ a follow-up on the last entry; then the intent router.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -17,13 +18,20 @@ from typing import Any, Protocol
 from bot import texts
 from bot.answers import compose_again, compose_entry, compose_field
 from bot.conversations import Conversation, ConversationStore, TurnRecord
-from bot.followup import asked_field, detect_field, guide_detail, parse_choice, same_matter
+from bot.followup import (
+    asked_field,
+    detect_field,
+    guide_detail,
+    parse_choice,
+    pins_version,
+    same_matter,
+)
 from bot.handoff import HandoffService
 from bot.messages import Choice, InboundMessage, Reply, reply_from_dict
 from bot.router import Route, Router
 from bot.ticket import TicketFlow
 from knowledge_base.errors import EntryNotFound
-from knowledge_base.models import Entry
+from knowledge_base.models import VALIDITY_LABELS, Entry, PolicyValidity
 
 MISSES_BEFORE_HANDOFF = 2
 # A reply to a matter's menu this short may describe the citizen's case ("身份证丢了").
@@ -326,7 +334,12 @@ class Bot:
 
     def _dispatch(self, conversation: Conversation, text: str, route: Route) -> _Turn:
         if route.action == "answer":
-            return self._answer_entry(conversation, route.entry_ids[0], asked_field(text), True)
+            entry_id, superseded = self._in_force(route.entry_ids[0], text)
+            turn = self._answer_entry(conversation, entry_id, asked_field(text), True)
+            if superseded is not None:
+                first = turn.replies[0]
+                turn.replies[0] = replace(first, text=f"{superseded}\n{first.text}")
+            return turn
         if route.action == "clarify":
             only = self._only_with_detail(route.entry_ids, guide_detail(text))
             if only is not None:
@@ -346,6 +359,29 @@ class Bot:
             return self._miss(conversation, route, asked_field(text))
         conversation.slots["misses"] = 0
         return _Turn([Reply(route.canned or texts.CHITCHAT)])
+
+    def _in_force(self, entry_id: str, text: str) -> tuple[str, str | None]:
+        """The policy in force in place of a superseded one that a question found ("最新的落户
+        政策" found the repealed 2019 rules), with a line saying so; the entry itself when it
+        is current, has no replacement in force, or the question asks for that version ("2019
+        年的落户政策")."""
+        entry = self._entries.get(entry_id)
+        policy, today = entry.policy, self._today()
+        if policy is None or policy.is_current(today) or pins_version(text, entry.title):
+            return entry_id, None
+        newer, seen = entry, {entry.id}
+        while newer.policy is not None and newer.policy.replaced_by not in (None, *seen):
+            try:
+                newer = self._entries.get(newer.policy.replaced_by)
+            except EntryNotFound:
+                return entry_id, None
+            seen.add(newer.id)
+            if newer.policy is None or newer.policy.is_current(today):
+                label = ("已到期失效" if policy.validity is PolicyValidity.IN_FORCE
+                         else VALIDITY_LABELS[policy.validity])
+                old = re.sub(r"（(?:已修订|已废止|已失效)）$", "", entry.title)
+                return newer.id, texts.SUPERSEDED.format(old=old, label=label)
+        return entry_id, None
 
     def _only_with_detail(self, entry_ids: Sequence[str], key: str | None) -> str | None:
         """The one close hit that has the detail a question asks ("办居住证要带什么材料": the

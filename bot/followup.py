@@ -285,6 +285,17 @@ def context_for(title: str, text: str) -> str:
     return max(terms, key=len) if terms else title
 
 
+_OLD_VERSION = re.compile(r"旧|以前|原来|之前|过去|当时|老政策|废止|失效|〔")
+
+
+def pins_version(text: str, title: str) -> bool:
+    """Whether a question asks for this version of a policy, not whatever is in force: it
+    names a year of the title ("2021年的公积金贷款政策"), its document number, or an earlier
+    time ("以前的落户政策")."""
+    years = re.findall(r"(?:19|20)\d{2}", text)
+    return any(year in title for year in years) or _OLD_VERSION.search(text) is not None
+
+
 def elliptical_rest(text: str) -> str | None:
     """For a short question that names no matter of its own, what is left of it once the
     amount, detail and filler words are taken away: "" for "一个月多少钱", "外地人" for

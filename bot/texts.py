@@ -43,6 +43,8 @@ DETAIL_NAMES = {
     "basis": "办理依据",
 }
 CHOICE_INVALID = "没看明白您选的是哪一项，请回复序号（比如“1”），或者直接说出您的问题。"
+# {old}: the title of the policy the question found; {label}: 已废止 / 已修订 / 已到期失效
+SUPERSEDED = "您问到的《{old}》{label}，下面是现行的规定："
 AGAIN_GUIDE = "其他内容可以接着问我，比如“要带什么材料”“在哪里办”“多久能办好”。"
 AGAIN_POLICY = "其他内容可以接着问我，比如“什么时候施行”“原文在哪看”。"
 FOLLOW_UP_MISSING = "《{title}》里没有这方面的说明。您可以拨打12345政务服务便民热线进一步咨询。"
