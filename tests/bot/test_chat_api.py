@@ -384,3 +384,12 @@ async def test_follow_ups_on_hours_proxies_and_another_case(client):
     await say(client, sender, "驾照到期了怎么换")
     reissue = (await say(client, sender, "那补领呢"))[0]
     assert reissue["custom"]["entry_ids"] == ["guide-driving-license-reissue"], reissue["text"]
+
+
+async def test_a_long_letter_from_a_migrant_family_reaches_the_migrant_enrolment_guide(client):
+    """A long message naming 户口在外地, 居住证 and 上小学 offered the local-register enrolment
+    guide, an FAQ and the residence permit (the migrant children's guide was fourth)."""
+    question = ("你好，我想问一下我家孩子今年6岁了，户口在外地，我们在临江租房住，有居住证，"
+                "孩子明年上小学需要准备什么，在哪里报名")
+    reply = (await say(client, new_sender(), question))[0]
+    assert reply["custom"]["entry_ids"] == ["guide-migrant-children-enrollment"], reply["text"]
