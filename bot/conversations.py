@@ -368,6 +368,28 @@ class ConversationStore(SqlStore):
 
         return self._run(work)
 
+    def citizen_tickets(self, channel: str, user_id: str, number: str | None = None,
+                        limit: int = 3) -> list[dict[str, Any]]:
+        """The citizen's own tickets on this channel, newest first (one, by its number): a
+        number another citizen holds is not found, so nothing of theirs is shown."""
+
+        def work(session: Session) -> list[dict[str, Any]]:
+            query = (
+                select(TicketRow)
+                .join(ConversationRow, ConversationRow.id == TicketRow.conversation_id)
+                .where(ConversationRow.channel == channel, ConversationRow.user_id == user_id)
+            )
+            if number is not None:
+                query = query.where(TicketRow.number == number)
+            rows = session.scalars(query.order_by(TicketRow.id.desc()).limit(limit))
+            return [{
+                "number": row.number, "matter": row.matter, "status": row.status,
+                "created_at": row.created_at, "answer": row.answer,
+                "answered_at": row.answered_at,
+            } for row in rows]
+
+        return self._read(work)
+
     def create_handoff(self, conversation_id: int, reason: str) -> int:
         """A pending handoff; a conversation already waiting or with staff keeps its own."""
 

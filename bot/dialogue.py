@@ -17,14 +17,17 @@ from typing import Any, Protocol
 
 from bot import texts
 from bot.answers import compose_again, compose_entry, compose_field
+from bot.console.hours import CHINA
 from bot.conversations import Conversation, ConversationStore, TurnRecord
 from bot.followup import (
     asked_field,
+    asks_ticket_progress,
     detect_field,
     guide_detail,
     parse_choice,
     pins_version,
     same_matter,
+    ticket_number,
 )
 from bot.handoff import HandoffService
 from bot.messages import Choice, InboundMessage, Reply, reply_from_dict
@@ -36,6 +39,8 @@ from knowledge_base.models import VALIDITY_LABELS, Entry, PolicyValidity
 MISSES_BEFORE_HANDOFF = 2
 # A reply to a matter's menu this short may describe the citizen's case ("身份证丢了").
 MAX_DESCRIBED_CHARS = 15
+# How much of a complaint's own words a status reply repeats.
+TICKET_MATTER_CHARS = 30
 Observer = Callable[[Conversation, "Outcome"], None]
 BACK_TO_BOT = ("返回", "退出人工", "取消人工", "不用人工了", "返回智能助手")
 
@@ -161,6 +166,9 @@ class Bot:
         pending = conversation.slots.get("pending")
         if pending and pending.get("type") == "ticket":
             return _Turn([self._tickets.advance(conversation, text)], intent="complaint_suggestion")
+        status = self._ticket_status(conversation, text)
+        if status is not None:
+            return status
         choices = pending if pending and pending.get("type") == "choices" else {}
         asked = choices.get("asked")  # the detail the question that led to the choices asked
         if text.startswith("/entry "):
@@ -185,6 +193,24 @@ class Bot:
         if follow is not None:
             return follow
         return self._route(conversation, text)
+
+    def _ticket_status(self, conversation: Conversation, text: str) -> _Turn | None:
+        """How the citizen's complaints and suggestions are getting on: the ticket whose
+        number they send, or their latest ones when they ask ("我的投诉处理得怎么样了"). The
+        confirmation of every ticket says it can be looked up by its number."""
+        number = ticket_number(text)
+        if number is None and not asks_ticket_progress(text):
+            return None
+        found = self._conversations.citizen_tickets(conversation.channel, conversation.user_id,
+                                                    number)
+        if not found:
+            reply = (texts.TICKET_STATUS_NOT_FOUND.format(number=number) if number
+                     else texts.TICKET_STATUS_NONE)
+            return _Turn([Reply(reply)], intent="ticket_status")
+        parts = [_describe_ticket(ticket) for ticket in found]
+        if number is None and len(found) > 1:
+            parts.append(texts.TICKET_STATUS_MORE)
+        return _Turn([Reply("\n\n".join(parts))], intent="ticket_status")
 
     def _not_helpful_in_a_row(self, conversation: Conversation) -> bool:
         """The citizen's latest ratings are all 没用, and none of them led to a handoff yet."""
@@ -422,6 +448,28 @@ class Bot:
         if route.entry_ids:
             return self._offer(conversation, texts.DID_YOU_MEAN, route, False, asked)
         return _Turn([Reply(texts.NOT_FOUND)], answered=False)
+
+
+def _describe_ticket(ticket: dict[str, Any]) -> str:
+    matter = str(ticket["matter"])
+    if len(matter) > TICKET_MATTER_CHARS:
+        matter = matter[:TICKET_MATTER_CHARS] + "……"
+    date = _china_date(ticket["created_at"])
+    if ticket["status"] == "answered" and ticket["answer"]:
+        return texts.TICKET_STATUS_ANSWERED.format(
+            number=ticket["number"], date=date, matter=matter,
+            answered=_china_date(ticket["answered_at"]), answer=ticket["answer"],
+        )
+    return texts.TICKET_STATUS_OPEN.format(number=ticket["number"], date=date, matter=matter)
+
+
+def _china_date(moment: dt.datetime | None) -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:  # SQLite returns naive UTC
+        moment = moment.replace(tzinfo=dt.UTC)
+    local = moment.astimezone(CHINA)
+    return f"{local.month}月{local.day}日"
 
 
 def _replayed(payload: dict[str, Any], turn_id: int) -> Reply:

@@ -370,3 +370,26 @@ def is_skip(text: str) -> bool:
 
 def is_cancel(text: str) -> bool:
     return any(word in text for word in CANCEL_WORDS) and len(text) <= 10
+
+
+_TICKET_NUMBER = re.compile(r"LJ\d{14}", re.IGNORECASE)
+_TICKET_WORDS = re.compile(r"投诉|反映|工单|诉求|建议|留言|编号")
+_PROGRESS_WORDS = re.compile(
+    r"进度|怎么样了|处理了吗|处理得怎么样|处理到哪|处理好了吗|有结果|结果呢|结果怎么样|回复了吗|答复了吗|"
+    r"有回复|有答复|有没有回复|有没有答复|查询|查一下|查查"
+)
+MAX_PROGRESS_CHARS = 40
+
+
+def ticket_number(text: str) -> str | None:
+    """A ticket number the citizen quotes ("LJ20261207000001")."""
+    match = _TICKET_NUMBER.search(text)
+    return match.group(0).upper() if match else None
+
+
+def asks_ticket_progress(text: str) -> bool:
+    """"我的投诉处理得怎么样了", "查一下我反映的问题有结果了吗": how the citizen's own
+    complaint or suggestion is getting on, not a new one."""
+    return (len(text) <= MAX_PROGRESS_CHARS and _TICKET_WORDS.search(text) is not None
+            and _PROGRESS_WORDS.search(text) is not None)
+

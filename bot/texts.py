@@ -77,7 +77,14 @@ TICKET_ASK_PHONE = (
 TICKET_BAD_PHONE = "这个号码好像不完整，请重新输入11位手机号或带区号的固定电话，不需要回电请回复“跳过”。"
 TICKET_CREATED = (
     "已为您登记，编号：{number}。我们会转交相关部门办理，一般在5个工作日内答复。"
-    "您可以凭编号查询进度，或拨打12345热线查询。感谢您的反映！"
+    "之后发送这个编号给我就能查询进度，也可以拨打12345热线查询。感谢您的反映！"
 )
+# {number}, {date}, {matter}: one of the citizen's tickets
+TICKET_STATUS_OPEN = "编号{number}（{date}登记）：{matter}\n进度：已受理，正在转交相关部门办理，一般在登记后5个工作日内答复。"
+# {answered}: the date of the answer; {answer}: the staff's answer
+TICKET_STATUS_ANSWERED = "编号{number}（{date}登记）：{matter}\n进度：已于{answered}答复。答复内容：{answer}"
+TICKET_STATUS_NOT_FOUND = "没有查到编号为{number}的诉求。请核对编号（只能查询您在这里登记的诉求），或拨打12345热线查询。"
+TICKET_STATUS_NONE = "您在这里还没有登记过投诉或建议。如需反映问题，直接告诉我具体情况就行。"
+TICKET_STATUS_MORE = "以上是您最近登记的诉求。查询其他的，请发送诉求编号。"
 TICKET_CANCELLED = "好的，已取消登记。还有其他问题可以继续问我。"
 REPLACEMENT_HINT = "看新政策"
