@@ -203,11 +203,17 @@ def _synonym_groups() -> dict[str, tuple[str, ...]]:
 
 def bare_matter(text: str) -> str | None:
     """The matter a question names and nothing else ("办身份证", "驾照怎么办", "结婚证要带什么
-    材料"): which of the matter's services it means is left open. None when the question
-    says more ("身份证丢了怎么办", "小孩办身份证", "办临时身份证" names a matter of its own)."""
+    材料", "公积金怎么提取" = 公积金提取): which of the matter's services it means is left open.
+    None when the question says more ("身份证丢了怎么办", "小孩办身份证", "办临时身份证" names a
+    matter of its own)."""
     if len(text) > MAX_ELLIPTICAL_CHARS + 5:
         return None
     lowered = text.lower()
+    # the words around a compound may be filler: "公积金怎么提取" names 公积金提取
+    return _bare_matter(lowered) or _bare_matter(_FILLER.sub("", lowered))
+
+
+def _bare_matter(lowered: str) -> str | None:
     found = [term for term in _matter_terms() if term in lowered and term not in _ACTION_TERMS]
     # the longest term only: "居民身份证" holds "身份证", "临时身份证" is a matter of its own
     found = [t for t in found if not any(t != other and t in other for other in found)]

@@ -26,6 +26,7 @@ ID_CARD_MENU = [
     ("驾照怎么弄", "驾照"),
     ("结婚证怎么办", "结婚证"),
     ("我想了解一下公积金", "公积金"),
+    ("公积金怎么提取", "公积金提取"),  # a compound of the dictionary, split by filler
     ("身份证丢了怎么办", None),  # the case is said: the lost card
     ("补办身份证", None),
     ("小孩办身份证", None),
@@ -81,6 +82,8 @@ async def test_a_bare_matter_offers_its_services(client):
                     "guide-driving-license-reissue"]),
     ("户口怎么办", ["guide-newborn-hukou", "guide-hukou-transfer-in",
                   "guide-hukou-book-reissue"]),
+    ("公积金提取", ["guide-housing-fund-withdraw-rent", "guide-housing-fund-withdraw-purchase",
+                  "guide-housing-fund-withdraw-retirement"]),
 ])
 async def test_menus_lead_with_the_general_services(client, question, expected):
     [menu] = await say(client, new_sender(), question)
@@ -161,3 +164,15 @@ async def test_a_new_matter_after_a_menu_is_a_new_question(client):
     await say(client, sender, "办身份证")
     [answer] = await say(client, sender, "户口本丢了怎么办")
     assert answer["custom"]["entry_ids"] == ["guide-hukou-book-reissue"]
+
+
+async def test_a_compound_matter_offers_its_services(client):
+    """"公积金怎么提取" offered the FAQ on how often one may withdraw and the rent guide only;
+    the purchase and retirement withdrawals were missing. "租房" then picks the rent guide."""
+    sender = new_sender()
+    [menu] = await say(client, sender, "公积金怎么提取")
+    assert {"guide-housing-fund-withdraw-rent", "guide-housing-fund-withdraw-purchase",
+            "guide-housing-fund-withdraw-retirement"} <= set(menu["custom"]["entry_ids"])
+    [answer] = await say(client, sender, "租房")
+    assert answer["custom"]["entry_ids"] == ["guide-housing-fund-withdraw-rent"], answer["text"]
+
