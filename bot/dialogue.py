@@ -179,16 +179,16 @@ class Bot:
             picked = parse_choice(text, [c["title"] for c in choices["options"]])
             if picked is not None:
                 return self._answer_entry(conversation, choices["options"][picked]["id"], asked)
-            if choices.get("matter"):
-                menu = self._within_menu(conversation, choices, text)
-                if menu is not None:
-                    return menu
-            else:
+            if not choices.get("matter"):
                 detail = self._detail_of_choices(conversation, choices, text)
                 if detail is not None:
                     return detail
         if self._not_helpful_in_a_row(conversation):
             return self._hand_over(conversation, "not_helpful", texts.HANDOFF_NOT_HELPFUL)
+        if choices.get("matter"):  # a menu rated 没用 twice in a row hands over first
+            menu = self._within_menu(conversation, choices, text)
+            if menu is not None:
+                return menu
         follow = self._follow_up(conversation, text)
         if follow is not None:
             return follow
