@@ -115,6 +115,13 @@ def compose_guide(entry: Entry, asked: str | None = None) -> Reply:
     return Reply("\n".join(lines), card=card, links=links, citations=(citation_for(entry),))
 
 
+def _replacement_choice(warning: str, replacement: Entry | None) -> tuple[Choice, ...]:
+    """The button to the policy in force, beside the warning that this one is not."""
+    if not warning or replacement is None:
+        return ()
+    return (Choice(f"查看《{replacement.title}》", f"/entry {replacement.id}"),)
+
+
 def compose_policy(entry: Entry, today: dt.date, replacement: Entry | None) -> Reply:
     policy = entry.policy or PolicyDetails()
     fields = policy_fields(policy)
@@ -135,9 +142,7 @@ def compose_policy(entry: Entry, today: dt.date, replacement: Entry | None) -> R
         entry_id=entry.id,
         fields=tuple(CardField(label, text) for label, text in fields.values()),
     )
-    choices = (Choice(f"查看《{replacement.title}》", f"/entry {replacement.id}"),) if (
-        warning and replacement is not None
-    ) else ()
+    choices = _replacement_choice(warning, replacement)
     reply = Reply("\n".join(lines), card=card, choices=choices, citations=(citation_for(entry),))
     return reply
 
@@ -193,9 +198,7 @@ def compose_again(
     warning = validity_warning(entry, today, replacement)
     hint = texts.AGAIN_GUIDE if entry.kind is EntryKind.GUIDE else texts.AGAIN_POLICY
     lines = [f"【{entry.title}】", *([warning] if warning else []), entry.text or "", hint]
-    choices = (Choice(f"查看《{replacement.title}》", f"/entry {replacement.id}"),) if (
-        warning and replacement is not None
-    ) else ()
+    choices = _replacement_choice(warning, replacement)
     return Reply("\n".join(line for line in lines if line), choices=choices,
                  citations=(citation_for(entry),))
 

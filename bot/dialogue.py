@@ -277,14 +277,8 @@ class Bot:
         key = detect_field(text)
         if key is None:
             return None
-        for option in choices.get("options", ()):
-            try:
-                entry = self._entries.get(option["id"])
-            except EntryNotFound:
-                continue
-            if compose_field(entry, key) is not None:
-                return self._answer_entry(conversation, entry.id, key)
-        return None
+        having = self._with_field([o["id"] for o in choices.get("options", ())], key)
+        return self._answer_entry(conversation, having[0], key) if having else None
 
     def _within_menu(self, conversation: Conversation, menu: dict[str, Any],
                      text: str) -> _Turn | None:
@@ -414,6 +408,11 @@ class Bot:
         permit's guide has materials, its policy explainer has none), if only one has it."""
         if key is None:
             return None
+        having = self._with_field(entry_ids, key)
+        return having[0] if len(having) == 1 else None
+
+    def _with_field(self, entry_ids: Sequence[str], key: str) -> list[str]:
+        """Those of the entries (still there) that have the field `key`, in order."""
         having = []
         for entry_id in entry_ids:
             try:
@@ -422,7 +421,7 @@ class Bot:
                 continue
             if compose_field(entry, key) is not None:
                 having.append(entry_id)
-        return having[0] if len(having) == 1 else None
+        return having
 
     def _offer(self, conversation: Conversation, lead: str, route: Route, answered: bool,
                asked: str | None = None) -> _Turn:

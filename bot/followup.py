@@ -201,6 +201,11 @@ def _synonym_groups() -> dict[str, tuple[str, ...]]:
     return {term: tuple(groups[canonical]) for term, canonical in mapping.items()}
 
 
+def _terms_in(lowered: str) -> list[str]:
+    """The domain's matter terms a lowered text holds (action words such as 办理 are none)."""
+    return [term for term in _matter_terms() if term in lowered and term not in _ACTION_TERMS]
+
+
 def bare_matter(text: str) -> str | None:
     """The matter a question names and nothing else ("办身份证", "驾照怎么办", "结婚证要带什么
     材料", "公积金怎么提取" = 公积金提取): which of the matter's services it means is left open.
@@ -214,7 +219,7 @@ def bare_matter(text: str) -> str | None:
 
 
 def _bare_matter(lowered: str) -> str | None:
-    found = [term for term in _matter_terms() if term in lowered and term not in _ACTION_TERMS]
+    found = _terms_in(lowered)
     # the longest term only: "居民身份证" holds "身份证", "临时身份证" is a matter of its own
     found = [t for t in found if not any(t != other and t in other for other in found)]
     if len(found) != 1:
@@ -286,8 +291,7 @@ def context_for(title: str, text: str) -> str:
     cases = {m.group(0) for m in _CASE_WORDS.finditer(text)}
     if not cases or any(case in title for case in cases):
         return title
-    lowered = title.lower()
-    terms = [t for t in _matter_terms() if t in lowered and t not in _ACTION_TERMS]
+    terms = _terms_in(title.lower())
     return max(terms, key=len) if terms else title
 
 

@@ -102,9 +102,7 @@ class Router:
     def route(self, text: str, context: str | None = None) -> Route:
         """`context`: the title of the entry the conversation last answered, for a short
         question that names no matter of its own ("一个月多少钱")."""
-        parsed = self._classifier.parse(text).to_rasa(text)
-        intent = str(parsed["intent"]["name"])
-        confidence = float(parsed["intent"]["confidence"])
+        intent, confidence = self._intent(text)
         if intent == "request_human":
             return Route("handoff", intent, confidence)
         if intent == "complaint_suggestion":
@@ -123,6 +121,10 @@ class Router:
         if context is None and route.action in ("answer", "clarify", "not_found"):
             return self._menu(text, route) or route
         return route
+
+    def _intent(self, text: str) -> tuple[str, float]:
+        parsed = self._classifier.parse(text).to_rasa(text)
+        return str(parsed["intent"]["name"]), float(parsed["intent"]["confidence"])
 
     def _menu(self, text: str, route: Route) -> Route | None:
         """The matter's services to choose from, for a question that names only a matter
@@ -171,9 +173,7 @@ class Router:
             others = others.replace(word, "")
         if names_matter(others):
             return None
-        parsed = self._classifier.parse(text).to_rasa(text)
-        intent = str(parsed["intent"]["name"])
-        confidence = float(parsed["intent"]["confidence"])
+        intent, confidence = self._intent(text)
         if intent not in ASK_INTENTS and intent not in UNSURE_INTENTS:
             return None
         result = self._retriever.search(f"{matter}{text}", k=5)
