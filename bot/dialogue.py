@@ -30,7 +30,7 @@ from bot.followup import (
     ticket_number,
 )
 from bot.handoff import HandoffService
-from bot.messages import Choice, InboundMessage, Reply, reply_from_dict
+from bot.messages import Choice, InboundMessage, Reply, card_dict, reply_from_dict
 from bot.router import Route, Router
 from bot.ticket import TicketFlow
 from knowledge_base.errors import EntryNotFound
@@ -129,8 +129,8 @@ class Bot:
             return self._handle(msg)
 
     def _handle(self, msg: InboundMessage) -> Outcome:
-        conversation = self._conversations.open(msg.channel, msg.user_id)
-        if msg.external_id:
+        conversation = self._conversations.open(msg.channel, msg.user_id, lazy=True)
+        if msg.external_id and conversation.saved:  # a conversation not yet written has none
             earlier = self._conversations.replies_to(conversation.id, msg.external_id)
             if earlier is not None:
                 replies = tuple(_replayed(t.payload or {"text": t.text}, t.id) for t in earlier)
@@ -489,7 +489,7 @@ def rasa_messages(recipient: str, replies: Sequence[Reply]) -> list[dict[str, An
             "entry_ids": reply.meta.get("entry_ids", []),
             "turn_id": reply.meta.get("turn_id"),
             "citations": [c.__dict__ for c in reply.citations],
-            "card": reply.to_dict()["card"],
+            "card": None if reply.card is None else card_dict(reply.card),
         }
         out.append(item)
     return out

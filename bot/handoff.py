@@ -39,6 +39,7 @@ class HandoffService:
 
     def queue(self, conversation: Conversation, reason: str) -> int:
         """Put the conversation in the staff queue; the caller persists the mode change."""
+        self._conversations.save(conversation)  # opened lazily by this very message
         conversation.mode = "queued"
         handoff_id = self._conversations.create_handoff(conversation.id, reason)
         for listener in self._listeners:

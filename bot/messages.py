@@ -6,8 +6,9 @@ never sees a channel's wire format.
 
 from __future__ import annotations
 
+import copy
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
 MAX_MESSAGE_CHARS = 2000
@@ -78,7 +79,40 @@ class Reply:
     meta: dict[str, Any] = field(default_factory=dict)  # intent, confidence, entry ids, turn id
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """What `dataclasses.asdict` gives, built directly: asdict deep-copies field by field
+        and cost 0.3 ms a reply on the event loop (measured served, cProfile)."""
+        card = self.card
+        return {
+            "text": self.text,
+            "choices": tuple({"title": c.title, "payload": c.payload} for c in self.choices),
+            "card": None if card is None else card_dict(card),
+            "links": tuple({"title": link.title, "url": link.url} for link in self.links),
+            "citations": tuple(
+                {"entry_id": c.entry_id, "title": c.title, "url": c.url} for c in self.citations
+            ),
+            "meta": _plain(self.meta),
+        }
+
+
+def card_dict(card: Card) -> dict[str, Any]:
+    return {
+        "title": card.title,
+        "fields": tuple(
+            {"label": f.label, "value": f.value, "primary": f.primary} for f in card.fields
+        ),
+        "entry_id": card.entry_id,
+    }
+
+
+def _plain(value: Any) -> Any:
+    """A copy of JSON-like data (dicts, lists and tuples of scalars), as asdict makes."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(item) for item in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return copy.deepcopy(value)
 
 
 def reply_from_dict(data: dict[str, Any]) -> Reply:

@@ -53,6 +53,7 @@ class TicketFlow:
                 state["retried"] = True
                 conversation.slots["pending"] = state
                 return Reply(texts.TICKET_BAD_PHONE)
+        self._conversations.save(conversation)
         number = self._conversations.create_ticket(
             conversation.id, state["matter"], state.get("place"), phone
         )

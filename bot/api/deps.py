@@ -28,7 +28,9 @@ class Services:
     feed_seq: int = 0  # the change feed's last seq before the index was brought in step
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    """Async: FastAPI runs a plain function dependency in its thread pool, a thread round
+    trip on every request."""
     services: Services | None = getattr(request.app.state, "services", None)
     if services is None:
         raise HTTPException(503, detail="服务正在启动，请稍后再试")

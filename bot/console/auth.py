@@ -19,7 +19,8 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_console(connection: HTTPConnection) -> Console:
+async def get_console(connection: HTTPConnection) -> Console:
+    """Async: a plain function dependency would run in FastAPI's thread pool."""
     console: Console | None = getattr(connection.app.state, "console", None)
     if console is None:
         raise HTTPException(503, detail="服务正在启动，请稍后再试")

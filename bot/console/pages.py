@@ -51,7 +51,7 @@ async def login_page(request: Request) -> Response:
 
 @router.get("/staff")
 async def console_page(request: Request) -> Response:
-    session = await find_session(request, get_console(request))
+    session = await find_session(request, await get_console(request))
     if session is None:
         return RedirectResponse("/staff/login", status_code=303)
     return serve(request, "console.html")

@@ -49,3 +49,54 @@ def test_recent_helpful_is_newest_first_one_per_answer(engine: Engine) -> None:
     assert recent[0][0] > recent[1][0]
     assert len(store.recent_helpful(conversation.id, 1)) == 1
     assert store.recent_helpful(store.open("rest", f"u-{uuid.uuid4()}").id, 2) == []
+
+
+def test_a_lazily_opened_conversation_is_written_with_its_first_exchange(engine: Engine) -> None:
+    store = ConversationStore(engine)
+    user = f"u-{uuid.uuid4()}"
+    conversation = store.open("rest", user, lazy=True)
+    assert conversation.fresh and not conversation.saved
+    assert store.latest("rest", user) is None  # nothing written by opening it
+
+    conversation.slots["last_entry"] = "g-1"
+    ids = store.record_exchange(conversation, TurnRecord("citizen", "身份证丢了"),
+                                [TurnRecord("bot", "先挂失"), TurnRecord("bot", "再补办")])
+
+    assert conversation.saved and conversation.id > 0
+    again = store.open("rest", user, lazy=True)
+    assert (again.id, again.saved, again.fresh) == (conversation.id, True, False)
+    assert again.slots == {"last_entry": "g-1"}
+    turns = store.history(conversation.id)
+    assert [(t.author, t.text) for t in turns] == [
+        ("citizen", "身份证丢了"), ("bot", "先挂失"), ("bot", "再补办")]
+    assert [t.id for t in turns[1:]] == ids
+
+
+def test_a_conversation_opened_meanwhile_elsewhere_is_joined_not_doubled(engine: Engine) -> None:
+    store = ConversationStore(engine)
+    user = f"u-{uuid.uuid4()}"
+    lazy = store.open("wechat", user, lazy=True)
+    written = store.open("wechat", user)  # another worker process wrote one in between
+    assert written.saved and written.id > 0
+
+    lazy.slots["region"] = "东城区"
+    store.record_exchange(lazy, TurnRecord("citizen", "你好"), [TurnRecord("bot", "您好")])
+
+    assert lazy.id == written.id
+    latest = store.latest("wechat", user)
+    assert latest is not None and latest.id == written.id and latest.slots == {"region": "东城区"}
+    assert [t.text for t in store.history(written.id)] == ["你好", "您好"]
+
+
+def test_save_writes_a_lazy_conversation_once(engine: Engine) -> None:
+    store = ConversationStore(engine)
+    user = f"u-{uuid.uuid4()}"
+    conversation = store.open("rest", user, lazy=True)
+    store.save(conversation)
+    first = conversation.id
+    assert conversation.saved and first > 0
+    store.save(conversation)
+    assert conversation.id == first
+    store.record_turns(conversation, [TurnRecord("system", "已转人工")])
+    assert store.open("rest", user).id == first
+    assert [t.text for t in store.history(first)] == ["已转人工"]
