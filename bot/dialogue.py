@@ -7,12 +7,14 @@ a follow-up on the last entry; then the intent router.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Protocol
 
 from bot import texts
@@ -122,6 +124,20 @@ class Bot:
                 lock = threading.Lock()
                 self._locks[key] = lock
             return lock
+
+    async def handle_async(
+        self, msg: InboundMessage,
+        run_sync: Callable[[Callable[[], Outcome]], Awaitable[Outcome]] | None = None,
+    ) -> Outcome:
+        """`handle` off the event loop: on the embedding model's lead thread when the model
+        is idle, where the message's embedding call then runs without being handed over
+        and back (see `EmbedScheduler.lead`); else by `run_sync` (the channel's threads;
+        None: `asyncio.to_thread`)."""
+        task = partial(self.handle, msg)
+        future = self._router.lead(task)
+        if future is not None:
+            return await asyncio.wrap_future(future)
+        return await (run_sync or asyncio.to_thread)(task)
 
     def handle(self, msg: InboundMessage) -> Outcome:
         lock = self._lock_for(msg)  # one message per citizen at a time: dedup and slots

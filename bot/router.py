@@ -3,9 +3,10 @@ whether the knowledge base can answer it, and together they choose an action."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from bot import texts
 from bot.followup import (
@@ -20,6 +21,7 @@ from bot.followup import (
     names_matter,
 )
 
+_T = TypeVar("_T")
 ASK_INTENTS = frozenset({"ask_service_guide", "ask_policy"})
 CANNED = {
     "greet": texts.GREET,
@@ -121,6 +123,12 @@ class Router:
         if context is None and route.action in ("answer", "clarify", "not_found"):
             return self._menu(text, route) or route
         return route
+
+    def lead(self, task: Callable[[], _T]) -> Future[_T] | None:
+        """`task` on the embedding model's lead thread when the model is idle (retrieval's
+        embedder decides; None where it cannot or is busy)."""
+        lead = getattr(getattr(self._retriever, "embedder", None), "lead", None)
+        return lead(task) if lead is not None else None
 
     def _intent(self, text: str) -> tuple[str, float]:
         parsed = self._classifier.parse(text).to_rasa(text)

@@ -30,7 +30,8 @@ import os
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -85,6 +86,11 @@ class E5Embedder:
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts, False)
+
+    def lead(self, task: Callable[[], Any]) -> Future[Any] | None:
+        """`task` on the worker that runs wide calls, when the model is idle (see
+        `EmbedScheduler.lead`); None when it is not."""
+        return self.scheduler.lead(task)
 
     def close(self) -> None:
         """Stops the worker threads (their OpenMP threads go with them)."""
@@ -254,6 +260,10 @@ class RecentQueries:
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self.inner.embed_passages(texts)
+
+    def lead(self, task: Callable[[], Any]) -> Future[Any] | None:
+        lead = getattr(self.inner, "lead", None)
+        return lead(task) if lead is not None else None
 
     def close(self) -> None:
         close = getattr(self.inner, "close", None)

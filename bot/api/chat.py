@@ -69,7 +69,7 @@ async def chat(request: Request, services: ServicesDep) -> JSONResponse:
     if not has_words(text):
         return JSONResponse([{"recipient_id": body.sender, "text": texts.SYMBOLS_ONLY}])
     msg = InboundMessage("rest", body.sender, text, external_id=body.message_id)
-    outcome = await run_in_threadpool(services.bot.handle, msg)
+    outcome = await services.bot.handle_async(msg, run_in_threadpool)
     return JSONResponse(rasa_messages(body.sender, outcome.replies))
 
 

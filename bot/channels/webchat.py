@@ -211,7 +211,7 @@ class WebchatService:
             await self.broadcast(identity.user_id, {"type": "typing", "author": "bot", "on": True})
             message = InboundMessage(CHANNEL, identity.user_id, text, external_id=client_id)
             try:
-                await asyncio.to_thread(self._bot.handle, message)
+                await self._bot.handle_async(message)
             finally:
                 await self.broadcast(identity.user_id, {"type": "typing", "author": "bot", "on": False})
         await self.deliver(identity.user_id)

@@ -78,7 +78,13 @@ class WechatAnswerer:
         region = follower.region if follower else None
         msg = InboundMessage(CHANNEL, inbound.openid, text, inbound.dedup_key, region)
         loop = asyncio.get_running_loop()
-        outcome = await loop.run_in_executor(self._executor, self._handler.handle, msg)
+        handle_async = getattr(self._handler, "handle_async", None)  # the Bot: see its docs
+        if handle_async is not None:
+            outcome = await handle_async(
+                msg, lambda task: loop.run_in_executor(self._executor, task)
+            )
+        else:
+            outcome = await loop.run_in_executor(self._executor, self._handler.handle, msg)
         return Answer(tuple(render_replies(outcome.replies)), outcome.conversation_id)
 
     async def _words(self, inbound: WechatInbound, follower: Follower | None) -> Answer:

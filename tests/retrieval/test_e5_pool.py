@@ -184,3 +184,96 @@ def test_e5_vectors_are_the_same_alone_batched_and_from_many_threads(e5: E5Embed
     batched = e5.embed_queries(texts)
     assert np.allclose(together, alone, atol=1e-4)
     assert np.allclose(batched, alone, atol=1e-4)
+
+
+def recording_scheduler(omp: RecordingOmp, calls: list[tuple[str, int, list[str]]],
+                        cores: int = 2) -> EmbedScheduler:
+    def encode(texts: list[str], is_query: bool) -> np.ndarray:
+        calls.append((threading.current_thread().name, omp.local.threads, list(texts)))
+        return np.stack([vector_of(t) for t in texts])
+
+    return EmbedScheduler(encode, omp, cores=cores)  # type: ignore[arg-type]
+
+
+def test_a_lead_task_runs_on_the_first_worker_and_its_calls_run_there_over_every_core() -> None:
+    omp = RecordingOmp()
+    calls: list[tuple[str, int, list[str]]] = []
+    scheduler = recording_scheduler(omp, calls)
+
+    def task() -> tuple[str, np.ndarray]:
+        return threading.current_thread().name, scheduler.embed(["问路"], True)[0]
+
+    future = scheduler.lead(task)
+    assert future is not None
+    name, vector = future.result(10)
+    assert name == "e5-0"
+    assert np.array_equal(vector, vector_of("问路")[None, :])
+    assert calls == [("e5-0", 2, ["问路"])]
+    assert scheduler.embed(["然后"], True)  # the scheduler carries on as before
+    assert calls[-1] == ("e5-0", 2, ["然后"])
+    scheduler.close()
+
+
+def test_lead_is_refused_while_anything_runs_and_with_a_single_worker() -> None:
+    omp = RecordingOmp()
+    encoder = GatedEncoder(omp)
+    scheduler = EmbedScheduler(encoder, omp, cores=2)  # type: ignore[arg-type]
+    busy = threading.Thread(target=scheduler.embed, args=(["排队"], True))
+    busy.start()
+    assert encoder.started.wait(10)
+    assert scheduler.lead(lambda: None) is None  # a call is running
+    encoder.release.set()
+    busy.join(10)
+    future = scheduler.lead(lambda: "好了")
+    assert future is not None and future.result(10) == "好了"
+    scheduler.close()
+    assert scheduler.lead(lambda: None) is None  # closed
+
+    single = EmbedScheduler(lambda texts, q: np.stack([vector_of(t) for t in texts]), None)
+    assert single.workers == 1 and single.lead(lambda: None) is None
+    single.close()
+
+
+def test_while_a_lead_task_runs_other_callers_are_served_by_the_other_worker() -> None:
+    """A lead task may wait for another caller's embedding (the same question asked at the
+    same moment is embedded once): the other worker serves it, one core, no deadlock."""
+    omp = RecordingOmp()
+    calls: list[tuple[str, int, list[str]]] = []
+    scheduler = recording_scheduler(omp, calls)
+    other_done = threading.Event()
+    results: list[np.ndarray] = []
+
+    def other() -> None:
+        results.append(scheduler.embed(["别人的问题"], True)[0])
+        other_done.set()
+
+    def task() -> str:
+        threading.Thread(target=other).start()
+        assert other_done.wait(10)
+        scheduler.embed(["自己的问题"], True)
+        return "ok"
+
+    future = scheduler.lead(task)
+    assert future is not None and future.result(10) == "ok"
+    assert ("e5-1", 1, ["别人的问题"]) in calls
+    assert calls[-1] == ("e5-0", 2, ["自己的问题"])
+    assert np.array_equal(results[0], vector_of("别人的问题")[None, :])
+    scheduler.close()
+
+
+def test_a_lead_tasks_error_reaches_its_future_and_the_scheduler_keeps_working() -> None:
+    omp = RecordingOmp()
+    calls: list[tuple[str, int, list[str]]] = []
+    scheduler = recording_scheduler(omp, calls)
+
+    def task() -> None:
+        raise LookupError("没有这个条目")
+
+    future = scheduler.lead(task)
+    assert future is not None
+    with pytest.raises(LookupError, match="没有这个条目"):
+        future.result(10)
+    assert np.array_equal(scheduler.embed(["再问"], True)[0], vector_of("再问")[None, :])
+    again = scheduler.lead(lambda: threading.current_thread().name)
+    assert again is not None and again.result(10) == "e5-0"
+    scheduler.close()
