@@ -84,6 +84,7 @@ class Route:
     titles: tuple[str, ...] = ()
     canned: str | None = None
     matter: str | None = None  # menu: the matter the citizen named, in their words
+    kinds: tuple[str, ...] = ()  # each entry's kind (guide / policy / faq), where known
 
 
 class Router:
@@ -158,8 +159,11 @@ class Router:
             is_variant_title(item[1]), rank.get(item[0], len(rank)),
             not any(word in item[1] for word in _FIRST_TIME), item[1],
         ))
-        if route.action != "not_found" and top is not None and top not in dict(family):
-            # the best hit is about the matter without naming it ("营业执照": 公司设立登记)
+        top_kind = route.kinds[0] if route.kinds else "guide"
+        if (route.action != "not_found" and top is not None and top not in dict(family)
+                and top_kind == "guide"):
+            # the best hit is about the matter without naming it ("营业执照": 公司设立登记);
+            # an FAQ is not a service to pick ("办房产证": 买了新房多久能拿到房产证？)
             family.insert(0, (top, route.titles[0]))
         family = family[:MAX_MENU]
         return Route(
@@ -240,6 +244,7 @@ class Router:
         return Route(
             action, intent, confidence,
             entry_ids=tuple(h.entry_id for h in hits), titles=tuple(h.title for h in hits),
+            kinds=tuple(h.kind for h in hits),
         )
 
 

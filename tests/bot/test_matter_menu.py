@@ -84,6 +84,9 @@ async def test_a_bare_matter_offers_its_services(client):
                   "guide-hukou-book-reissue"]),
     ("公积金提取", ["guide-housing-fund-withdraw-rent", "guide-housing-fund-withdraw-purchase",
                   "guide-housing-fund-withdraw-retirement"]),
+    # the best hit is an FAQ (多久能拿到房产证): not a service to pick, so not in the menu
+    ("办房产证", ["guide-property-new-home-certificate", "guide-property-transfer-second-hand",
+                "guide-property-certificate-reissue"]),
 ])
 async def test_menus_lead_with_the_general_services(client, question, expected):
     [menu] = await say(client, new_sender(), question)
