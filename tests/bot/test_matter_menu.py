@@ -179,3 +179,13 @@ async def test_a_compound_matter_offers_its_services(client):
     [answer] = await say(client, sender, "租房")
     assert answer["custom"]["entry_ids"] == ["guide-housing-fund-withdraw-rent"], answer["text"]
 
+
+
+async def test_a_domain_menu_keeps_to_its_domain(client):
+    """公租房 is housing aid, not property registration: it was in 不动产登记's menu through the
+    domain tag it carried."""
+    [menu] = await say(client, new_sender(), "不动产登记怎么办")
+    offered = menu["custom"]["entry_ids"]
+    assert "guide-property-transfer-second-hand" in offered
+    assert "guide-property-new-home-certificate" in offered
+    assert "guide-public-rental-housing" not in offered
