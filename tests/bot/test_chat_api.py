@@ -238,6 +238,7 @@ async def test_the_asked_detail_survives_a_did_you_mean_suggestion(client):
     # "明天限几号" was out of scope, 1.00, beside "明天会下雨吗")
     ("外地牌照的车工作日早上能开进内环吗", "faq-traffic-restriction"),
     ("明天限几号", "faq-traffic-restriction"),
+    ("外地户口在临江买车能上本地牌照吗", "faq-car-purchase-quota"),  # was not found
 ])
 async def test_questions_found_by_trying_the_demo_city(client, question, expected):
     reply = (await say(client, new_sender(), question))[0]
