@@ -162,37 +162,31 @@ class EmbedScheduler:
             for start in range(0, len(texts), limit)
         ]
         if threading.current_thread() is self._threads[0]:
-            return self._embed_here(jobs)
-        with self._cond:
-            if self._closed:
-                raise RuntimeError("the embedding scheduler is closed")
-            self._queue.extend(jobs)
-            self._cond.notify_all()
+            self._run_here(jobs)  # within a `lead` task
+        else:
+            with self._cond:
+                if self._closed:
+                    raise RuntimeError("the embedding scheduler is closed")
+                self._queue.extend(jobs)
+                self._cond.notify_all()
         for job in jobs:
             job.done.wait()
             if job.error is not None:
                 raise job.error
         return [job.result for job in jobs if job.result is not None]
 
-    def _embed_here(self, jobs: list[_Job]) -> list[np.ndarray]:
-        """On the first worker, within a `lead` task: over all cores when nothing else runs
-        or waits, as the first worker's own calls."""
+    def _run_here(self, jobs: list[_Job]) -> None:
+        """On the first worker, within a `lead` task: each call as the first worker's own
+        (over all cores when nothing else runs or waits); stops at the first that fails."""
         for job in jobs:
             with self._cond:
-                wide = self._busy == 0 and not self._queue
-                self._busy += 1
-                self._wide = wide
+                wide = self._start(True)
             try:
                 self._run([job], self.cores if wide else 1)
             finally:
-                with self._cond:
-                    self._busy -= 1
-                    if wide:
-                        self._wide = False
-                    self._cond.notify_all()
+                self._finish(wide, first=False)  # the lead task goes on
             if job.error is not None:
-                raise job.error
-        return [job.result for job in jobs if job.result is not None]
+                return
 
     def close(self) -> None:
         with self._cond:
@@ -216,9 +210,7 @@ class EmbedScheduler:
                     if not self._queue:
                         return  # closed and drained
                     batch = self._take()
-                    wide = first and self._busy == 0 and not self._queue
-                    self._busy += 1
-                    self._wide = wide
+                    wide = self._start(first)
                     if first:
                         self._first_busy = True
                         if self._queue:
@@ -229,13 +221,25 @@ class EmbedScheduler:
             try:
                 self._run(batch, self.cores if wide else 1)
             finally:
-                with self._cond:
-                    self._busy -= 1
-                    if wide:
-                        self._wide = False
-                    if first:
-                        self._first_busy = False
-                    self._cond.notify_all()
+                self._finish(wide, first)
+
+    def _start(self, first: bool) -> bool:
+        """Count a call as running (the caller holds the condition); whether it runs over
+        every core: only the first worker's, and only when nothing else runs or waits."""
+        wide = first and self._busy == 0 and not self._queue
+        self._busy += 1
+        self._wide = wide
+        return wide
+
+    def _finish(self, wide: bool, first: bool) -> None:
+        """A call is done; `first`: and with it the first worker's work."""
+        with self._cond:
+            self._busy -= 1
+            if wide:
+                self._wide = False
+            if first:
+                self._first_busy = False
+            self._cond.notify_all()
 
     def _run_lead(self, task: Callable[[], Any], future: Future[Any]) -> None:
         try:
