@@ -198,8 +198,8 @@ class HybridRetriever:
         with self._lock.read():
             return [
                 (entry.entry_id, entry.title)
-                for entry in self.catalog.entries.values()
-                if entry.kind == "guide" and any(
+                for entry in self.catalog.guides.values()
+                if any(
                     term in entry.title.lower() or term in (k.lower() for k in entry.keywords)
                     for term in wanted
                 )

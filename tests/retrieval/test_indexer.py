@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge_base.models import Entry, EntryStatus
+from knowledge_base.models import Entry, EntryKind, EntryStatus
 from retrieval.errors import IndexMismatch, IndexNotBuilt
 from retrieval.indexer import BuildProgress, KnowledgeIndex
 from retrieval.tokenize import ChineseTokenizer
@@ -67,6 +67,28 @@ def test_upsert_and_remove_are_visible_at_once(index: KnowledgeIndex) -> None:
     archived = faq_entries()[0].model_copy(update={"status": EntryStatus.ARCHIVED})
     assert not index.upsert(archived)
     assert "hf-withdraw" not in index.retriever.catalog
+
+
+def test_a_matters_guides_follow_edits_and_reloads(index: KnowledgeIndex, tmp_path: Path,
+                                                    tokenizer: ChineseTokenizer) -> None:
+    """`guides_about` looks through the service guides only, kept beside the entries."""
+    guide = Entry(id="ebike-reg", title="电动自行车登记上牌", text="到登记点办理。",
+                  kind=EntryKind.GUIDE, keywords=["电动车"])
+    assert index.retriever.guides_about(["电动车"]) == []  # the FAQs that mention it are not guides
+    index.upsert(guide)
+    index.upsert(guide.model_copy(update={"id": "ebike-plate", "title": "电动自行车号牌补领",
+                                          "keywords": []}))
+    assert index.retriever.guides_about(["电动车"]) == [("ebike-reg", "电动自行车登记上牌")]
+    assert [i for i, _ in index.retriever.guides_about(["电动自行车"])] == ["ebike-reg", "ebike-plate"]
+    index.upsert(guide.model_copy(update={"kind": EntryKind.FAQ}))  # no longer a guide
+    assert index.retriever.guides_about(["电动车"]) == []
+    index.upsert(guide)
+    index.remove("ebike-plate")
+    assert index.retriever.guides_about(["电动自行车"]) == [("ebike-reg", "电动自行车登记上牌")]
+    index.save()
+    fresh = make_index(tmp_path, HashEmbedder(), tokenizer)
+    fresh.load()
+    assert fresh.retriever.guides_about(["电动自行车"]) == [("ebike-reg", "电动自行车登记上牌")]
 
 
 def test_second_build_embeds_nothing(index: KnowledgeIndex, hash_embedder: HashEmbedder) -> None:
