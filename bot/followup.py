@@ -161,6 +161,9 @@ def _matter_terms() -> frozenset[str]:
     words = {line.split()[0].lower() for line in read_lines(USERDICT_PATH)}
     # words jieba keeps whole without the dictionary's help, which name matters too
     words |= {"结婚", "离婚", "退休", "生育", "出生", "入学", "上学", "残疾人", "育儿补贴"}
+    # topics a citizen may send alone ("养老", "找工作"), each a family of services
+    words |= {"养老", "就业", "求职", "找工作", "创业", "人才", "纳税", "交税", "报税", "失业",
+              "生孩子", "出国"}
     for term, canonical in read_synonyms(SYNONYMS_PATH).items():
         words |= {term, canonical}
     return frozenset(word for word in words if len(word) >= 2)
@@ -231,9 +234,22 @@ def _bare_matter(lowered: str) -> str | None:
     return found[0] if not rest else None
 
 
+# Everyday words for a family of services, and the word the knowledge base names it with.
+_TOPIC_ALIASES = {
+    "生孩子": "生育", "上学": "入学", "找工作": "就业", "求职": "就业", "出国": "出入境",
+    "户籍": "户口", "交税": "纳税", "报税": "纳税",
+}
+
+
 def matter_synonyms(term: str) -> tuple[str, ...]:
-    """The term and the words that mean the same ("驾照": 驾驶证, 机动车驾驶证 ...)."""
-    return _synonym_groups().get(term.lower(), (term.lower(),))
+    """The term and the words that mean the same ("驾照": 驾驶证, 机动车驾驶证 ...; "找工作":
+    就业)."""
+    lowered = term.lower()
+    words = _synonym_groups().get(lowered, (lowered,))
+    alias = _TOPIC_ALIASES.get(lowered)
+    if alias is not None:
+        words = tuple(dict.fromkeys((*words, *_synonym_groups().get(alias, (alias,)))))
+    return words
 
 
 # Words of a service's title that make it one variant of its matter, for a citizen in one

@@ -117,10 +117,15 @@ class Router:
         # asks about the last one, is searched (and answered only if retrieval is confident)
         searched = (intent in UNSURE_INTENTS and len(text) <= MAX_ELLIPTICAL_CHARS
                     and is_question(text) and (context is not None or names_matter(text)))
+        # A message that only names a matter ("结婚", "入学", "养老") is how many citizens
+        # start on WeChat; it reads as small talk to the model, but small talk is no answer
+        # to it: it gets the matter's services, or what the knowledge base has nearest.
+        matter_only = intent in UNSURE_INTENTS and bare_matter(text) is not None
         tiny = len(text) <= 4 and not names_matter(text)  # "嗯嗯", "哈哈"
-        if intent in CANNED and not searched and (confidence >= SMALL_TALK_FIRM or tiny):
+        if (intent in CANNED and not searched and not matter_only
+                and (confidence >= SMALL_TALK_FIRM or tiny)):
             return Route("canned", intent, confidence, canned=CANNED[intent])
-        route = self._search(text, intent, confidence, context)
+        route = self._search(text, intent, confidence, context, small_talk=not matter_only)
         if context is None and route.action in ("answer", "clarify", "not_found"):
             return self._menu(text, route) or route
         return route
@@ -200,14 +205,17 @@ class Router:
         route = self._with_hits("menu", intent, confidence, close[: self._max_choices])
         return replace(route, matter=matter)
 
-    def _search(self, text: str, intent: str, confidence: float, context: str | None) -> Route:
+    def _search(self, text: str, intent: str, confidence: float, context: str | None,
+                small_talk: bool = True) -> Route:
+        """`small_talk`: whether a small-talk label answers a message the knowledge base
+        has nothing confident for (not for one that names a matter)."""
         if context:
             # "一个月多少钱" after the 低保 guide asks about 低保, however confidently the
             # words alone match some other entry's "每个月能领多少"; "外地人能办吗" after the
             # residence permit is about the permit, not the ID card's FAQ for 外地人
             result = self._retriever.search(f"{context_for(context, text)} {text}", k=5)
             if result.confident:
-                return self._decide(result, intent, confidence)
+                return self._decide(result, intent, confidence, small_talk)
         result = self._retriever.search(text, k=5)
         if not result.confident:
             # "驾照换证的咨询电话是多少": the detail's words can drown a short matter; the
@@ -217,7 +225,7 @@ class Router:
                 again = self._retriever.search(matter, k=5)
                 if again.confident:
                     result = again
-        return self._decide(result, intent, confidence)
+        return self._decide(result, intent, confidence, small_talk)
 
     def related(self, title: str, text: str, k: int = 3) -> list[str]:
         """Entries a question about `title`'s matter finds confidently, best first: where a
@@ -226,10 +234,11 @@ class Router:
         result = self._retriever.search(f"{title} {text}", k=k)
         return [hit.entry_id for hit in result.hits] if result.confident else []
 
-    def _decide(self, result: SearchOutcome, intent: str, confidence: float) -> Route:
+    def _decide(self, result: SearchOutcome, intent: str, confidence: float,
+                small_talk: bool = True) -> Route:
         hits = list(result.hits)
         if not result.confident or not hits:
-            if intent in CANNED:
+            if intent in CANNED and small_talk:
                 return Route("canned", intent, confidence, canned=CANNED[intent])
             weak = [h for h in hits if h.score >= self._floor][: self._max_choices]
             return self._with_hits("not_found", intent, confidence, weak)

@@ -189,3 +189,37 @@ async def test_a_domain_menu_keeps_to_its_domain(client):
     assert "guide-property-transfer-second-hand" in offered
     assert "guide-property-new-home-certificate" in offered
     assert "guide-public-rental-housing" not in offered
+
+
+ENROLMENT = {"guide-primary-school-enrollment", "guide-junior-high-enrollment",
+             "guide-migrant-children-enrollment", "guide-kindergarten-enrollment"}
+
+
+@pytest.mark.parametrize(("topic", "offered"), [
+    # each read as small talk by the intent model, and answered "聊天不太在行"
+    ("入学", ENROLMENT),
+    ("上学", ENROLMENT),  # the everyday word for 入学
+    ("生孩子", {"guide-birth-registration", "guide-maternity-allowance"}),
+    ("找工作", {"guide-unemployment-registration"}),
+    ("创业", {"guide-startup-guaranteed-loan"}),
+    ("出国", {"guide-passport-apply", "guide-hk-macau-permit"}),
+    # found nothing, or one FAQ ("交税": 个体户交哪些税)
+    ("养老", {"guide-retirement-pension-claim", "guide-home-care-service-subsidy"}),
+    ("交税", {"guide-iit-annual-settlement", "guide-deed-tax-payment"}),
+])
+async def test_a_topic_sent_alone_offers_its_services(client, topic, offered):
+    [menu] = await say(client, new_sender(), topic)
+    assert menu["text"].startswith(texts.MENU.format(matter=topic)), menu["text"]
+    assert offered <= set(menu["custom"]["entry_ids"])
+
+
+async def test_a_matter_sent_alone_is_never_small_talk(client):
+    [answer] = await say(client, new_sender(), "结婚")  # chitchat at 0.88 by itself
+    assert answer["custom"]["entry_ids"][0] == "guide-marriage-registration"
+    assert texts.CHITCHAT not in answer["text"]
+
+
+@pytest.mark.parametrize("remark", ["哈哈", "嗯嗯", "你是机器人吗", "结婚了没"])
+async def test_small_talk_that_names_no_matter_alone_stays_small_talk(client, remark):
+    [answer] = await say(client, new_sender(), remark)
+    assert answer["custom"]["entry_ids"] == [], answer["text"]
