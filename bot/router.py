@@ -145,12 +145,17 @@ class Router:
         with several ("办身份证": first card, renewal, lost card, temporary card), instead of
         whichever of them the words came nearest. None where the matter has one service, or
         where the best hit is its only general one ("办护照": the first passport, not the
-        lost-passport guide)."""
+        lost-passport guide); a matter's one service is still offered where retrieval found
+        nothing to offer."""
         matter = bare_matter(text)
         if matter is None:
             return None
         words = matter_synonyms(matter)
         family = list(self._retriever.guides_about(words))
+        if len(family) == 1 and route.action == "not_found" and not route.entry_ids:
+            # the matter's one service, where retrieval offers nothing ("开店": 个体工商户)
+            return replace(route, entry_ids=(family[0][0],), titles=(family[0][1],),
+                           kinds=("guide",))
         titled = [title for _, title in family if any(w in title.lower() for w in words)]
         if len(family) < 2 or (len(titled) == 1 and not is_variant_title(titled[0])):
             # one service is named for the matter ("居住证申领"); the others only concern it

@@ -223,3 +223,12 @@ async def test_a_matter_sent_alone_is_never_small_talk(client):
 async def test_small_talk_that_names_no_matter_alone_stays_small_talk(client, remark):
     [answer] = await say(client, new_sender(), remark)
     assert answer["custom"]["entry_ids"] == [], answer["text"]
+
+
+async def test_a_topic_with_one_service_offers_it_where_nothing_was_found(client):
+    sender = new_sender()
+    [offer] = await say(client, sender, "开店")  # out of scope at 0.84 by itself
+    assert offer["custom"]["entry_ids"] == ["guide-individual-business-registration"]
+    [answer] = await say(client, sender, "1")
+    assert answer["custom"]["entry_ids"] == ["guide-individual-business-registration"]
+    assert "申请材料" in answer["text"]

@@ -13,6 +13,9 @@ def test_synonyms_fold_to_the_canonical_term(tokenizer: ChineseTokenizer) -> Non
     assert "户口簿" in tokenizer.tokenize("户口本在哪里办")
     assert "社会保障卡" in tokenizer.tokenize("社保卡余额查询")
     assert "身份证" in tokenizer.tokenize("居民身份证")
+    # common misspellings: 户口薄 for 户口簿, 公基金 for 公积金
+    assert "户口簿" in tokenizer.tokenize("户口薄丢了")
+    assert "公积金" in tokenizer.tokenize("公基金怎么取")
 
 
 def test_traditional_and_full_width_input_is_normalised(tokenizer: ChineseTokenizer) -> None:
