@@ -169,9 +169,14 @@ def _matter_terms() -> frozenset[str]:
     return frozenset(word for word in words if len(word) >= 2)
 
 
+# Where a citizen's household is registered qualifies a matter ("外地户口的" after the school
+# enrolment menu, "外地户口能办吗" after the marriage guide); it is not the 户口 matter.
+_REGISTER_PLACE = re.compile(r"(?:外地|外省|外市|外县|本地|本市|非本市|农村|城镇|集体|老家)(?:户口|户籍)")
+
+
 def names_matter(text: str) -> bool:
     """Whether the text names one of the domain's matters ("那护照呢", "低保呢")."""
-    lowered = text.lower()
+    lowered = _REGISTER_PLACE.sub("", text.lower())
     return any(term in lowered for term in _matter_terms())
 
 
@@ -328,7 +333,8 @@ def elliptical_rest(text: str) -> str | None:
     "外地人能领吗". None for a question with a matter of its own ("身份证丢了怎么补办")."""
     if len(text) > MAX_ELLIPTICAL_CHARS:
         return None
-    rest = _AMOUNT_ASK.sub("", text.lower())
+    # "外地户口能办吗" asks what "外地人能办吗" asks
+    rest = _AMOUNT_ASK.sub("", _REGISTER_PLACE.sub(lambda m: m.group(0)[:-2], text.lower()))
     for patterns in FIELD_PATTERNS.values():
         for pattern in patterns:
             rest = rest.replace(pattern, "")

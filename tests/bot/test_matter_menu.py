@@ -232,3 +232,20 @@ async def test_a_topic_with_one_service_offers_it_where_nothing_was_found(client
     [answer] = await say(client, sender, "1")
     assert answer["custom"]["entry_ids"] == ["guide-individual-business-registration"]
     assert "申请材料" in answer["text"]
+
+
+async def test_where_the_household_is_registered_describes_the_case(client):
+    """"外地户口的" after the enrolment menu picks the migrant children's enrolment; it named the
+    户口 matter and was searched alone (the FAQ on ID cards for other provinces)."""
+    sender = new_sender()
+    await say(client, sender, "入学")
+    [answer] = await say(client, sender, "外地户口的")
+    assert answer["custom"]["entry_ids"] == ["guide-migrant-children-enrollment"]
+
+
+async def test_a_household_register_question_follows_the_last_answer(client):
+    sender = new_sender()
+    await say(client, sender, "结婚登记怎么办")
+    [answer] = await say(client, sender, "外地户口能办吗")  # as "外地人能办吗"
+    assert answer["custom"]["entry_ids"] == ["guide-marriage-registration"]
+    assert "办理对象和条件" in answer["text"]
