@@ -163,7 +163,10 @@ def _matter_terms() -> frozenset[str]:
     words |= {"结婚", "离婚", "退休", "生育", "出生", "入学", "上学", "残疾人", "育儿补贴"}
     # topics a citizen may send alone ("养老", "找工作"), each a family of services
     words |= {"养老", "就业", "求职", "找工作", "创业", "人才", "纳税", "交税", "报税", "失业",
-              "生孩子", "出国", "新生儿", "开店", "买房"}
+              "生孩子", "出国", "新生儿", "开店", "买房",
+              # matters of their own, not a detail of the guide on screen ("产假多少天" after the
+              # maternity allowance guide is not its processing time)
+              "产假", "陪产假", "育儿假"}
     for term, canonical in read_synonyms(SYNONYMS_PATH).items():
         words |= {term, canonical}
     return frozenset(word for word in words if len(word) >= 2)

@@ -399,3 +399,14 @@ async def test_a_long_letter_from_a_migrant_family_reaches_the_migrant_enrolment
                 "孩子明年上小学需要准备什么，在哪里报名")
     reply = (await say(client, new_sender(), question))[0]
     assert reply["custom"]["entry_ids"] == ["guide-migrant-children-enrollment"], reply["text"]
+
+
+async def test_a_matter_of_its_own_is_not_a_detail_of_the_last_guide(client):
+    """"产假多少天" after the maternity allowance guide answered its processing time ("多少天");
+    maternity leave is a matter of its own, with its own FAQ."""
+    sender = new_sender()
+    await say(client, sender, "生育津贴怎么申请")
+    [answer] = await say(client, sender, "产假多少天")
+    assert answer["custom"]["entry_ids"] == ["faq-maternity-leave-days"]
+    [amount] = await say(client, sender, "生育津贴怎么算")
+    assert amount["custom"]["entry_ids"] == ["faq-maternity-allowance-amount"]
