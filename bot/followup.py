@@ -249,6 +249,16 @@ _TOPIC_ALIASES = {
 }
 
 
+def short_topic(text: str) -> str | None:
+    """What a short message says once filler is taken away, when that is a word or two
+    ("转学", "办个签注", "幼儿园呢"): perhaps the name of a service, for the knowledge base
+    to tell."""
+    if len(text) > MAX_ELLIPTICAL_CHARS:
+        return None
+    rest = _FILLER.sub("", text.lower())
+    return rest if 2 <= len(rest) <= 6 else None
+
+
 def matter_synonyms(term: str) -> tuple[str, ...]:
     """The term and the words that mean the same ("驾照": 驾驶证, 机动车驾驶证 ...; "找工作":
     就业)."""
@@ -261,9 +271,9 @@ def matter_synonyms(term: str) -> tuple[str, ...]:
 
 
 # Words of a service's title that make it one variant of its matter, for a citizen in one
-# situation: a lost card, a temporary one, a change or closing. A question that names only
-# the matter is not asking for them first.
-_VARIANT = re.compile(r"补领|补发|补办|补换|遗失|丢失|损毁|被盗|临时|注销|变更|再次|解押")
+# situation: a lost card, a temporary one, a change or closing, a change of school. A question
+# that names only the matter is not asking for them first.
+_VARIANT = re.compile(r"补领|补发|补办|补换|遗失|丢失|损毁|被盗|临时|注销|变更|再次|解押|转学")
 
 
 def is_variant_title(title: str) -> bool:

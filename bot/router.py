@@ -19,6 +19,7 @@ from bot.followup import (
     matter_of,
     matter_synonyms,
     names_matter,
+    short_topic,
 )
 
 _T = TypeVar("_T")
@@ -120,7 +121,7 @@ class Router:
         # A message that only names a matter ("结婚", "入学", "养老") is how many citizens
         # start on WeChat; it reads as small talk to the model, but small talk is no answer
         # to it: it gets the matter's services, or what the knowledge base has nearest.
-        matter_only = intent in UNSURE_INTENTS and bare_matter(text) is not None
+        matter_only = intent in UNSURE_INTENTS and self._matter(text) is not None
         tiny = len(text) <= 4 and not names_matter(text)  # "嗯嗯", "哈哈"
         if (intent in CANNED and not searched and not matter_only
                 and (confidence >= SMALL_TALK_FIRM or tiny)):
@@ -145,21 +146,17 @@ class Router:
         with several ("办身份证": first card, renewal, lost card, temporary card), instead of
         whichever of them the words came nearest. None where the matter has one service, or
         where the best hit is its only general one ("办护照": the first passport, not the
-        lost-passport guide); a matter's one service is still offered where retrieval found
-        nothing to offer."""
-        matter = bare_matter(text)
+        lost-passport guide); a matter's services are still offered as suggestions where
+        retrieval found nothing to offer."""
+        matter = self._matter(text)
         if matter is None:
             return None
         words = matter_synonyms(matter)
         family = list(self._retriever.guides_about(words))
-        if len(family) == 1 and route.action == "not_found" and not route.entry_ids:
-            # the matter's one service, where retrieval offers nothing ("开店": 个体工商户)
-            return replace(route, entry_ids=(family[0][0],), titles=(family[0][1],),
-                           kinds=("guide",))
         titled = [title for _, title in family if any(w in title.lower() for w in words)]
         if len(family) < 2 or (len(titled) == 1 and not is_variant_title(titled[0])):
             # one service is named for the matter ("居住证申领"); the others only concern it
-            return None
+            return self._suggest(route, family)
         general = [entry_id for entry_id, title in family if not is_variant_title(title)]
         top = route.entry_ids[0] if route.entry_ids else None
         if route.action == "answer" and general == [top]:
@@ -181,6 +178,24 @@ class Router:
             entry_ids=tuple(i for i, _ in family), titles=tuple(t for _, t in family),
             matter=matter,
         )
+
+    def _suggest(self, route: Route, family: Sequence[tuple[str, str]]) -> Route | None:
+        """Where retrieval offers nothing, the matter's services are still something to offer
+        ("开店": 个体工商户; "新房": the new-home certificate, the fund withdrawal)."""
+        if route.action != "not_found" or route.entry_ids or not family:
+            return None
+        offered = family[: self._max_choices]
+        return replace(route, entry_ids=tuple(i for i, _ in offered),
+                       titles=tuple(t for _, t in offered), kinds=("guide",) * len(offered))
+
+    def _matter(self, text: str) -> str | None:
+        """The matter a message names and nothing else: a term of the domain's dictionary
+        ("办身份证", "结婚"), or a word or two that a service's title holds or that one of
+        them has as a keyword ("转学", "签注", "幼儿园", "选号"), as editors write them."""
+        matter = bare_matter(text)
+        if matter is None and (topic := short_topic(text)) is not None:
+            matter = topic if self._retriever.guides_about([topic]) else None
+        return matter
 
     def within_menu(self, matter: str, text: str, options: Sequence[str]) -> Route | None:
         """A reply to a matter's menu that gives no number: one that describes the citizen's

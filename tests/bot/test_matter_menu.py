@@ -249,3 +249,29 @@ async def test_a_household_register_question_follows_the_last_answer(client):
     [answer] = await say(client, sender, "外地户口能办吗")  # as "外地人能办吗"
     assert answer["custom"]["entry_ids"] == ["guide-marriage-registration"]
     assert "办理对象和条件" in answer["text"]
+
+
+@pytest.mark.parametrize(("word", "first"), [
+    # no term of the dictionary, but a service's title or keyword: small talk or out of scope
+    # by themselves, or nothing found
+    ("转学", "guide-student-transfer"),
+    ("幼儿园", "guide-kindergarten-enrollment"),
+    ("选号", "guide-new-vehicle-registration"),
+    ("继承", "guide-property-inheritance"),
+])
+async def test_a_word_the_services_are_named_with_reaches_them(client, word, first):
+    [answer] = await say(client, new_sender(), word)
+    assert answer["custom"]["entry_ids"][0] == first, answer["text"]
+
+
+async def test_a_word_in_several_service_titles_offers_them(client):
+    [menu] = await say(client, new_sender(), "签注")
+    assert menu["text"].startswith(texts.MENU.format(matter="签注"))
+    assert {"guide-hk-macau-endorsement-renew", "guide-taiwan-permit"} <= set(
+        menu["custom"]["entry_ids"])
+
+
+async def test_where_nothing_is_found_the_services_named_so_are_suggested(client):
+    [offer] = await say(client, new_sender(), "新房")
+    assert set(offer["custom"]["entry_ids"]) == {"guide-property-new-home-certificate",
+                                                 "guide-housing-fund-withdraw-purchase"}
