@@ -3,6 +3,7 @@ whether the knowledge base can answer it, and together they choose an action."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
@@ -235,7 +236,7 @@ class Router:
             # residence permit is about the permit, not the ID card's FAQ for 外地人
             result = self._retriever.search(f"{context_for(context, text)} {text}", k=5)
             if result.confident:
-                return self._decide(result, intent, confidence, small_talk)
+                return self._decide(result, intent, confidence, small_talk, text)
         result = self._retriever.search(text, k=5)
         if not result.confident:
             # "驾照换证的咨询电话是多少": the detail's words can drown a short matter; the
@@ -245,7 +246,7 @@ class Router:
                 again = self._retriever.search(matter, k=5)
                 if again.confident:
                     result = again
-        return self._decide(result, intent, confidence, small_talk)
+        return self._decide(result, intent, confidence, small_talk, text)
 
     def related(self, title: str, text: str, k: int = 3) -> list[str]:
         """Entries a question about `title`'s matter finds confidently, best first: where a
@@ -255,8 +256,8 @@ class Router:
         return [hit.entry_id for hit in result.hits] if result.confident else []
 
     def _decide(self, result: SearchOutcome, intent: str, confidence: float,
-                small_talk: bool = True) -> Route:
-        hits = list(result.hits)
+                small_talk: bool = True, text: str = "") -> Route:
+        hits = _for_the_register(list(result.hits), text)
         if not result.confident or not hits:
             if intent in CANNED and small_talk:
                 return Route("canned", intent, confidence, canned=CANNED[intent])
@@ -275,6 +276,24 @@ class Router:
             entry_ids=tuple(h.entry_id for h in hits), titles=tuple(h.title for h in hits),
             kinds=tuple(h.kind for h in hits),
         )
+
+
+# A question from someone registered elsewhere, and a service titled for those registered
+# here ("小学一年级新生入学报名（本市户籍）") or for newcomers ("随迁子女（新市民子女）…").
+_ELSEWHERE = re.compile(r"外地|外省|外市|非本市|户口不在|户籍不在|户口在老家|随迁|新市民|外来")
+_FOR_LOCALS = re.compile(r"本市户籍|本地户籍|本市户口")
+_FOR_NEWCOMERS = re.compile(r"随迁|新市民|非本市|外地|外来")
+
+
+def _for_the_register(hits: list[Hit], text: str) -> list[Hit]:
+    """The hits without the services titled for local residents, when the question says the
+    citizen is registered elsewhere and a service for newcomers is among them: "我是外地来临江
+    工作的，孩子明年要上小学" matched the local enrolment guide's words best, the wrong service."""
+    if len(hits) < 2 or not _FOR_LOCALS.search(hits[0].title) or not _ELSEWHERE.search(text):
+        return hits
+    if not any(_FOR_NEWCOMERS.search(hit.title) for hit in hits[1:]):
+        return hits
+    return [hit for hit in hits if not _FOR_LOCALS.search(hit.title)]
 
 
 def _distinct(hits: Sequence[Hit]) -> list[Hit]:

@@ -410,3 +410,15 @@ async def test_a_matter_of_its_own_is_not_a_detail_of_the_last_guide(client):
     assert answer["custom"]["entry_ids"] == ["faq-maternity-leave-days"]
     [amount] = await say(client, sender, "生育津贴怎么算")
     assert amount["custom"]["entry_ids"] == ["faq-maternity-allowance-amount"]
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("尊敬的领导您好，我是外地来临江工作的，孩子明年要上小学，请问需要准备哪些材料，在哪里报名？谢谢！",
+     "guide-migrant-children-enrollment"),  # the local residents' enrolment guide before
+    ("户口不在临江，孩子上小学怎么办", "guide-migrant-children-enrollment"),
+    ("孩子上一年级怎么报名", "guide-primary-school-enrollment"),
+    ("本市户籍孩子上小学要什么材料", "guide-primary-school-enrollment"),
+])
+async def test_a_citizen_registered_elsewhere_gets_the_newcomers_service(client, question, expected):
+    [answer] = await say(client, new_sender(), question)
+    assert answer["custom"]["entry_ids"] == [expected], answer["text"]
