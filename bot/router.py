@@ -40,6 +40,9 @@ UNSURE_INTENTS = frozenset({"chitchat", "out_of_scope"})
 # Below this confidence a small-talk label does not stop a knowledge-base answer
 # that retrieval is confident about ("你好，社保卡丢了咋办").
 SMALL_TALK_FIRM = 0.75
+# Below this confidence a complaint label on a question the knowledge base answers confidently
+# does not start a complaint.
+COMPLAINT_FIRM = 0.6
 
 
 class Hit(Protocol):
@@ -111,6 +114,12 @@ class Router:
         if intent == "request_human":
             return Route("handoff", intent, confidence)
         if intent == "complaint_suggestion":
+            if confidence < COMPLAINT_FIRM and is_question(text):
+                # "周末办事大厅开门吗" read as a complaint at 0.45 and started one: a question the
+                # knowledge base answers is answered
+                route = self._search(text, intent, confidence, None, small_talk=False)
+                if route.action in ("answer", "clarify"):
+                    return route
             return Route("ticket", intent, confidence)
         if context and not about_last_answer(text):
             context = None

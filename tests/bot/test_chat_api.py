@@ -422,3 +422,19 @@ async def test_a_matter_of_its_own_is_not_a_detail_of_the_last_guide(client):
 async def test_a_citizen_registered_elsewhere_gets_the_newcomers_service(client, question, expected):
     [answer] = await say(client, new_sender(), question)
     assert answer["custom"]["entry_ids"] == [expected], answer["text"]
+
+
+@pytest.mark.parametrize("question", ["办事大厅在哪", "周末办事大厅开门吗", "市民中心几点下班"])
+async def test_the_service_centre_itself_is_answered(client, question):
+    """"周末办事大厅开门吗" read as a complaint at 0.45 and started one; nothing answered where
+    the service centre is or when it opens."""
+    [answer] = await say(client, new_sender(), question)
+    assert answer["custom"]["entry_ids"] == ["faq-civic-center-hours"], answer["text"]
+    assert "周六上午9:00-12:00" in answer["text"]
+
+
+@pytest.mark.parametrize("complaint", ["我要投诉楼下烧烤店太吵", "为什么我家门口的路灯坏了一个月还没人修"])
+async def test_a_complaint_still_starts_one(client, complaint):
+    [reply] = await say(client, new_sender(), complaint)
+    assert reply["custom"]["intent"] == "complaint_suggestion"
+    assert reply["text"].endswith(texts.TICKET_ASK_PLACE), reply["text"]
