@@ -117,7 +117,7 @@ class Router:
             if confidence < COMPLAINT_FIRM and is_question(text):
                 # "周末办事大厅开门吗" read as a complaint at 0.45 and started one: a question the
                 # knowledge base answers is answered
-                route = self._search(text, intent, confidence, None, small_talk=False)
+                route = self._search(text, intent, confidence, None)
                 if route.action in ("answer", "clarify"):
                     return route
             return Route("ticket", intent, confidence)
@@ -131,14 +131,16 @@ class Router:
         # A message that only names a matter ("结婚", "入学", "养老") is how many citizens
         # start on WeChat; it reads as small talk to the model, but small talk is no answer
         # to it: it gets the matter's services, or what the knowledge base has nearest.
-        matter_only = intent in UNSURE_INTENTS and self._matter(text) is not None
+        # (the matter is looked up once, for this and for the menu below)
+        matter = self._matter(text) if context is None or intent in UNSURE_INTENTS else None
+        matter_only = intent in UNSURE_INTENTS and matter is not None
         tiny = len(text) <= 4 and not names_matter(text)  # "嗯嗯", "哈哈"
         if (intent in CANNED and not searched and not matter_only
                 and (confidence >= SMALL_TALK_FIRM or tiny)):
             return Route("canned", intent, confidence, canned=CANNED[intent])
         route = self._search(text, intent, confidence, context, small_talk=not matter_only)
         if context is None and route.action in ("answer", "clarify", "not_found"):
-            return self._menu(text, route) or route
+            return self._menu(matter, route) or route
         return route
 
     def lead(self, task: Callable[[], _T]) -> Future[_T] | None:
@@ -151,14 +153,13 @@ class Router:
         parsed = self._classifier.parse(text).to_rasa(text)
         return str(parsed["intent"]["name"]), float(parsed["intent"]["confidence"])
 
-    def _menu(self, text: str, route: Route) -> Route | None:
-        """The matter's services to choose from, for a question that names only a matter
+    def _menu(self, matter: str | None, route: Route) -> Route | None:
+        """The matter's services to choose from, for a question that names only `matter`
         with several ("办身份证": first card, renewal, lost card, temporary card), instead of
         whichever of them the words came nearest. None where the matter has one service, or
         where the best hit is its only general one ("办护照": the first passport, not the
         lost-passport guide); a matter's services are still offered as suggestions where
         retrieval found nothing to offer."""
-        matter = self._matter(text)
         if matter is None:
             return None
         words = matter_synonyms(matter)
